@@ -1,0 +1,61 @@
+# courselab — `make lab` to start, `make test` to check everything. `make help` lists all.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DB     := build/courselab.db
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: help lab test lint unit nbval notebooks nav html schema db bench clean
+
+help:
+	@echo "make lab        set up .venv, build $(DB) with fixtures, open JupyterLab on notebook 00"
+	@echo "make test       lint, unit tests and nbval on every notebook (what CI runs)"
+	@echo "make notebooks  re-execute every notebook in place after an intended change"
+	@echo "make html       export the notebooks to static HTML in build/html"
+	@echo "make schema     regenerate schema.sql from the migrations"
+	@echo "make db         rebuild $(DB) from the migrations and data/"
+	@echo "make clean      remove build/ and notebook databases (keeps .venv)"
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+db: $(STAMP)
+	mkdir -p build
+	rm -f $(DB) $(DB)-wal $(DB)-shm
+	$(BIN)/courselab migrate --db $(DB)
+	$(BIN)/courselab load --db $(DB)
+
+lab: db
+	$(BIN)/jupyter lab $(LAB_ROOT) notebooks/00-Start-Here.ipynb
+
+test: lint unit nbval
+
+lint: $(STAMP)
+	$(BIN)/ruff check courselab tests scripts
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval --nbval-current-env notebooks
+
+notebooks: $(STAMP)
+	$(BIN)/python scripts/notebooks.py nav
+	$(BIN)/python scripts/notebooks.py execute
+
+nav: $(STAMP)
+	$(BIN)/python scripts/notebooks.py nav
+
+html: $(STAMP)
+	$(BIN)/python scripts/notebooks.py html build/html
+
+schema: $(STAMP)
+	$(BIN)/python scripts/dump_schema.py > schema.sql
+
+clean:
+	rm -rf build notebooks/*.db notebooks/*.db-wal notebooks/*.db-shm

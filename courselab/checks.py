@@ -1,0 +1,132 @@
+"""Invariants the schema promises, checked on a live database, and their repair."""
+
+import sqlite3
+from dataclasses import dataclass
+
+from . import migrate
+from .db import transaction
+from .errors import MigrationError
+from .search import search_courses
+
+EPSILON = 1e-9
+
+# Each counter on courses and the aggregate it must equal.
+COUNTER_TRUTH = {
+    "lesson_count": "(SELECT COUNT(*) FROM lessons l JOIN sections s ON s.id = l.section_id "
+                    "WHERE s.course_id = c.id)",
+    "enrollment_count": "(SELECT COUNT(*) FROM enrollments e WHERE e.course_id = c.id)",
+    "review_count": "(SELECT COUNT(*) FROM reviews r WHERE r.course_id = c.id)",
+    "rating_sum": "(SELECT COALESCE(SUM(rating), 0) FROM reviews r WHERE r.course_id = c.id)",
+    "avg_rating": "(SELECT AVG(rating) FROM reviews r WHERE r.course_id = c.id)",
+}
+
+
+@dataclass
+class Result:
+    """One invariant: its name, whether it holds, and the problems found."""
+
+    name: str
+    problems: list
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+def _has(conn, name):
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+
+
+def counter_drift(conn):
+    """['course X: enrollment_count is 7, expected 2', ...] for every counter off its aggregate."""
+    if not (_has(conn, "reviews") and _has(conn, "enrollments") and _has(conn, "lessons")):
+        return []
+    select = ", ".join(f"c.{col}, {truth}" for col, truth in COUNTER_TRUTH.items())
+    problems = []
+    for row in conn.execute(f"SELECT c.id, {select} FROM courses c ORDER BY c.id"):
+        for index, column in enumerate(COUNTER_TRUTH):
+            found, expected = row[1 + 2 * index], row[2 + 2 * index]
+            if not _same(found, expected):
+                problems.append(f"course {row[0]}: {column} is {found}, expected {expected}")
+    return problems
+
+
+def _same(found, expected):
+    if found is None or expected is None:
+        return found is None and expected is None
+    return abs(found - expected) <= EPSILON
+
+
+def fts_problems(conn, sample=20):
+    """Problems of courses_fts: integrity-check against courses, and sample searches."""
+    if not _has(conn, "courses_fts"):
+        return []
+    try:
+        conn.execute("SAVEPOINT fts_check")
+        conn.execute("INSERT INTO courses_fts(courses_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError as exc:
+        return [f"courses_fts does not match courses ({exc}); run check --repair to rebuild it"]
+    finally:
+        conn.execute("ROLLBACK TO fts_check")
+        conn.execute("RELEASE fts_check")
+    problems = []
+    rows = conn.execute("SELECT id, title FROM courses WHERE is_published = 1 "
+                        "ORDER BY id LIMIT ?", (sample,))
+    for course_id, title in rows.fetchall():
+        if course_id not in {r[0] for r in search_courses(conn, title, limit=1000)}:
+            problems.append(f"course {course_id}: search for its title {title!r} does not find it")
+    return problems
+
+
+def foreign_key_problems(conn):
+    """Rows whose foreign key points at nothing (PRAGMA foreign_key_check)."""
+    return [f"{row[0]} rowid {row[1]}: no row in {row[2]}"
+            for row in conn.execute("PRAGMA foreign_key_check")]
+
+
+def integrity_problems(conn):
+    """What PRAGMA integrity_check reports, if anything but 'ok'."""
+    rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    return [] if rows == ["ok"] else rows
+
+
+def migration_problems(conn, directory=None):
+    """Applied migrations that differ from their files, and versions missing below the top."""
+    try:
+        migrations = migrate.discover(directory)
+        migrate.verify(conn, migrations)
+    except MigrationError as exc:
+        return [str(exc)]
+    recorded = migrate.applied(conn)
+    top = max(recorded, default="")
+    return [f"version {m.version} ({m.name}) is not applied but {top} is"
+            for m in migrations if m.version < top and m.version not in recorded]
+
+
+def run_checks(conn, directory=None):
+    """Every invariant, as a list of Result."""
+    return [
+        Result("counters equal their aggregates", counter_drift(conn)),
+        Result("search index matches courses", fts_problems(conn)),
+        Result("foreign keys point at rows", foreign_key_problems(conn)),
+        Result("database file is intact", integrity_problems(conn)),
+        Result("applied migrations match their files", migration_problems(conn, directory)),
+    ]
+
+
+def repair(conn):
+    """Recompute the counters and rebuild the search index in one transaction.
+
+    Returns a list of what changed (counter fixes found before the repair, and the rebuild).
+    """
+    changed = counter_drift(conn)
+    fts_broken = bool(fts_problems(conn))
+    with transaction(conn):
+        if _has(conn, "reviews") and _has(conn, "enrollments") and _has(conn, "lessons"):
+            assignments = ", ".join(f"{col} = {truth}" for col, truth in COUNTER_TRUTH.items())
+            conn.execute(f"UPDATE courses AS c SET {assignments}")
+        if _has(conn, "courses_fts"):
+            conn.execute("INSERT INTO courses_fts(courses_fts) VALUES ('rebuild')")
+            if fts_broken:
+                changed.append("courses_fts rebuilt from courses")
+    return [f"fixed {p}" if p.startswith("course ") else p for p in changed]

@@ -1,0 +1,93 @@
+"""Connections with the settings every courselab database relies on."""
+
+import sqlite3
+import urllib.parse
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import DatabaseOpenError
+
+BUSY_TIMEOUT_MS = 5000
+
+# Run on every connection the project opens, sqlite3's and SQLAlchemy's (%sql) alike.
+# foreign_keys: off by default in SQLite, and then ON DELETE CASCADE silently does nothing.
+# recursive_triggers: makes INSERT OR REPLACE fire DELETE triggers for the rows it replaces,
+# so the counters of 009 and the search index of 010 stay right.
+CONNECTION_PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA recursive_triggers = ON",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+)
+
+
+def apply_pragmas(dbapi_connection):
+    """Set CONNECTION_PRAGMAS on a fresh DB-API connection (must be outside a transaction)."""
+    cursor = dbapi_connection.cursor()
+    for pragma in CONNECTION_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def connect(path, *, create=True):
+    """Open the SQLite database at `path` ready for courselab.
+
+    The connection has foreign keys ON, recursive triggers ON, a busy timeout,
+    `sqlite3.Row` rows, WAL journaling for file databases, and autocommit mode
+    (isolation_level=None): transactions are explicit, see `transaction()`.
+    With create=False a missing file is an error instead of a new empty database.
+    Raises DatabaseOpenError with a one-line reason when the file cannot be used.
+    """
+    path = str(path)
+    in_memory = path == ":memory:" or path.startswith("file::memory:")
+    if not in_memory:
+        _check_openable(Path(path), create)
+    quoted = urllib.parse.quote(str(Path(path).resolve()))
+    uri = f"file:{quoted}?mode={'rwc' if create else 'rw'}"
+    try:
+        conn = sqlite3.connect(path if in_memory else uri, uri=not in_memory,
+                               timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        apply_pragmas(conn)
+        if not in_memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseOpenError(f"{path}: cannot open as a SQLite database ({exc})") from None
+    return conn
+
+
+def _check_openable(path, create):
+    if path.is_dir():
+        raise DatabaseOpenError(f"{path}: is a directory, not a database file")
+    if not path.exists():
+        if not create:
+            raise DatabaseOpenError(f"{path}: no such database; create it with `courselab migrate`")
+        if not path.parent.is_dir():
+            raise DatabaseOpenError(f"{path}: directory {path.parent} does not exist; create it first")
+
+
+@contextmanager
+def transaction(conn):
+    """Run a block in one write transaction: BEGIN IMMEDIATE, COMMIT, or ROLLBACK on error.
+
+    IMMEDIATE takes the write lock up front, so a concurrent writer waits for the
+    busy timeout instead of failing half-way with "database is locked".
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def table_names(conn):
+    """Names of the ordinary tables (not FTS shadow tables, not sqlite_ internals)."""
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+    )
+    names = [row[0] for row in rows]
+    virtual = [row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")]
+    return [n for n in names if not any(n.startswith(v + "_") for v in virtual)]

@@ -1,0 +1,21 @@
+"""Errors that courselab reports to a person: one line naming what is wrong and what to do."""
+
+
+class CourselabError(Exception):
+    """An expected failure; the CLI prints it as one line and exits with status 1."""
+
+
+class DatabaseOpenError(CourselabError):
+    """A database file could not be opened."""
+
+
+class MigrationError(CourselabError):
+    """A migration could not be found, verified, applied or undone."""
+
+
+class FixtureError(CourselabError):
+    """A fixture file or row could not be loaded."""
+
+
+class ReviewError(CourselabError):
+    """A review was refused (rating out of range, unknown course)."""
