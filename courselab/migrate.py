@@ -35,12 +35,12 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 @dataclass(frozen=True)
 class Migration:
-    """One migration: its version, name and the paths of its up and down files."""
+    """One migration: its version, name and the paths of its up and down (or None) files."""
 
     version: str
     name: str
     up: Path
-    down: Path
+    down: Path | None
 
     @property
     def checksum(self):
@@ -70,10 +70,8 @@ def discover(directory=None):
         if version != f"{index:03d}":
             raise MigrationError(f"{ups[version].name}: expected version {index:03d} here; "
                                  "migration numbers must run 001, 002, ... without gaps")
-        if version not in downs:
-            raise MigrationError(f"{ups[version].name}: no {ups[version].stem}.down.sql beside it")
         migrations.append(Migration(version, UP_PATTERN.match(ups[version].name).group(2),
-                                    ups[version], downs[version]))
+                                    ups[version], downs.get(version)))
     for version, path in downs.items():
         if version not in ups or path.name != ups[version].stem + ".down.sql":
             raise MigrationError(f"{path.name}: no matching up migration")
@@ -197,6 +195,10 @@ def rollback(conn, directory=None, to=None, force=False, on_step=None):
         raise MigrationError(f"database is at {current_version(conn) or 0}, below {target}; "
                              "use migrate to go up")
     undo = [m for m in reversed(migrations) if m.version > target and m.version in applied(conn)]
+    for migration in undo:
+        if migration.down is None:
+            raise MigrationError(f"{migration.up.name} cannot be rolled back: no "
+                                 f"{migration.up.stem}.down.sql beside it")
     if not force:
         _refuse_data_loss(conn, undo)
     done = []

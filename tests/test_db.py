@@ -1,0 +1,52 @@
+"""Connections: pragmas on, clear errors when a file cannot be used."""
+
+import pytest
+
+from courselab.db import connect, transaction
+from courselab.errors import DatabaseOpenError
+
+
+def test_connection_has_foreign_keys_wal_busy_timeout_and_row_objects(tmp_path):
+    conn = connect(tmp_path / "x.db")
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA recursive_triggers").fetchone()[0] == 1
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    assert conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
+
+
+def test_in_memory_database_has_foreign_keys_on():
+    assert connect(":memory:").execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_missing_directory_is_a_one_line_error(tmp_path):
+    with pytest.raises(DatabaseOpenError, match="does not exist"):
+        connect(tmp_path / "nowhere" / "x.db")
+
+
+def test_missing_file_is_not_created_when_create_is_false(tmp_path):
+    with pytest.raises(DatabaseOpenError, match="no such database"):
+        connect(tmp_path / "x.db", create=False)
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(DatabaseOpenError, match="cannot open as a SQLite database"):
+        connect(path)
+
+
+def test_path_with_uri_special_characters_opens_that_exact_file(tmp_path):
+    path = tmp_path / "a ?b#c%.db"
+    connect(path).execute("CREATE TABLE t (x)")
+    assert path.exists()
+
+
+def test_transaction_rolls_back_on_error(tmp_path):
+    conn = connect(tmp_path / "x.db")
+    conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(ZeroDivisionError), transaction(conn):
+        conn.execute("INSERT INTO t VALUES (1)")
+        1 / 0
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 0

@@ -1,0 +1,82 @@
+"""Meta-tests: the migrations, schema.sql and notebooks stay consistent with the code."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from courselab import migrate
+from tests.conftest import REPO
+
+MIGRATIONS = migrate.discover()
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("migration", MIGRATIONS, ids=lambda m: m.up.name)
+def test_each_migration_file_explains_itself_and_records_its_version(migration):
+    text = migration.up.read_text()
+    assert text.startswith(f"-- {migration.up.name}\n"), "first line names the file"
+    assert re.search(r"^-- (Adds|Why|Requires):", text, re.MULTILINE)
+    assert f"VALUES ('{migration.version}', '{migration.name}')" in text
+    assert re.search(r"^BEGIN;$", text, re.MULTILINE) and text.rstrip().endswith("COMMIT;")
+
+
+@pytest.mark.parametrize("migration", MIGRATIONS, ids=lambda m: m.up.name)
+def test_each_migration_has_a_down_file_that_removes_its_record(migration):
+    assert migration.down is not None, f"{migration.up.name} has no down file"
+    text = migration.down.read_text()
+    assert f"DELETE FROM schema_migrations WHERE version = '{migration.version}'" in text
+
+
+def test_migration_versions_run_from_001_without_gaps():
+    assert [m.version for m in MIGRATIONS] == [f"{i:03d}" for i in range(1, len(MIGRATIONS) + 1)]
+
+
+def test_committed_schema_sql_is_up_to_date():
+    current = subprocess.run([sys.executable, str(REPO / "scripts" / "dump_schema.py")],
+                             capture_output=True, text=True, check=True).stdout
+    assert (REPO / "schema.sql").read_text() == current, "schema.sql is stale: run `make schema`"
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_name_matches_its_single_title(path):
+    match = re.fullmatch(r"(\d\d)-([A-Za-z0-9-]+)\.ipynb", path.name)
+    assert match, f"{path.name} is not NN-Title-With-Dashes.ipynb"
+    titles = [line[2:].strip() for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
+              for line in "".join(cell["source"]).splitlines() if line.startswith("# ")]
+    assert len(titles) == 1
+    assert re.sub(r"[^A-Za-z0-9]+", "-", titles[0]).strip("-").lower() == match.group(2).lower()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_executed_with_deterministic_outputs(path):
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] != "code" or not "".join(cell["source"]).strip():
+            continue
+        assert cell["execution_count"] is not None, "a code cell was never run"
+        tags = cell.get("metadata", {}).get("tags", [])
+        for output in cell["outputs"]:
+            if output["output_type"] == "error":
+                assert "raises-exception" in tags, f"unexpected error {output['ename']}"
+            text = json.dumps(output)
+            assert str(REPO) not in text and "/tmp/" not in text, "an absolute path in an output"
+            assert not re.search(r"0x[0-9a-f]{6,}", text), "an object address in an output"
+
+
+def test_notebook_navigation_is_up_to_date():
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "notebooks.py"), "check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_migration_is_applied_by_a_notebook():
+    text = "\n".join(path.read_text() for path in NOTEBOOKS)
+    missing = [m.up.name for m in MIGRATIONS
+               if not re.search(rf"to=\\\\?\"{m.version}\\\\?\"", text)]
+    assert missing == []
