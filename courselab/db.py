@@ -62,7 +62,8 @@ def _check_openable(path, create):
         if not create:
             raise DatabaseOpenError(f"{path}: no such database; create it with `courselab migrate`")
         if not path.parent.is_dir():
-            raise DatabaseOpenError(f"{path}: directory {path.parent} does not exist; create it first")
+            raise DatabaseOpenError(f"{path}: directory {path.parent} does not exist; "
+                                    "create it first")
 
 
 @contextmanager

@@ -89,8 +89,8 @@ def _load_file(conn, table, path):
             conn.execute(f"INSERT INTO {table} ({', '.join(header)}) "
                          f"VALUES ({', '.join('?' * len(header))})", values)
         except sqlite3.IntegrityError as exc:
-            raise FixtureError(f"{path.name}:{line}: "
-                               f"{_explain(conn, table, dict(zip(header, values)), exc)}") from None
+            reason = _explain(conn, table, dict(zip(header, values, strict=True)), exc)
+            raise FixtureError(f"{path.name}:{line}: {reason}") from None
         count += 1
     return count
 

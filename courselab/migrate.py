@@ -19,8 +19,9 @@ from .errors import MigrationError
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 UP_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 DOWN_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.down\.sql$")
-TRANSACTION_CONTROL = re.compile(r"^(BEGIN( +(DEFERRED|IMMEDIATE|EXCLUSIVE))?( +TRANSACTION)?|COMMIT|END)"
-                                 r"( +TRANSACTION)?$", re.IGNORECASE)
+TRANSACTION_CONTROL = re.compile(
+    r"^(BEGIN( +(DEFERRED|IMMEDIATE|EXCLUSIVE))?( +TRANSACTION)?|COMMIT|END)( +TRANSACTION)?$",
+    re.IGNORECASE)
 
 _LEADING_NOISE = re.compile(r"(\s|--[^\n]*)*")
 
