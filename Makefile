@@ -6,15 +6,21 @@ STAMP  := $(VENV)/.installed
 DB     := build/courselab.db
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help lab test lint unit nbval notebooks nav html schema db bench clean
+.PHONY: help lab test lint unit nbval notebooks nav html schema db bench clean \
+        student answers slides reset
 
 help:
 	@echo "make lab        set up .venv, build $(DB) with fixtures, open JupyterLab on notebook 00"
 	@echo "make test       lint, unit tests and nbval on every notebook (what CI runs)"
 	@echo "make notebooks  re-execute every notebook in place after an intended change"
-	@echo "make html       export the notebooks to static HTML in build/html"
+	@echo "make html       export the notebooks to static HTML in build/html (works offline)"
+	@echo "make student    regenerate the student edition (student/) from notebooks/"
+	@echo "make answers    re-run the solutions and regenerate courselab/exercises.json"
+	@echo "make slides     set the RISE slide metadata of every notebook"
+	@echo "make reset      give a student clean notebooks in student/ and a fresh $(DB)"
 	@echo "make schema     regenerate schema.sql from the migrations"
 	@echo "make db         rebuild $(DB) from the migrations and data/"
+	@echo "make bench      generate the large dataset and measure it (a few minutes): build/bench.md"
 	@echo "make clean      remove build/ and notebook databases (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -46,16 +52,35 @@ nbval: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/notebooks.py nav
+	$(BIN)/python scripts/slides.py
+	$(BIN)/python scripts/editions.py answers
 	$(BIN)/python scripts/notebooks.py execute
+	$(BIN)/python scripts/editions.py student
 
 nav: $(STAMP)
 	$(BIN)/python scripts/notebooks.py nav
+	$(BIN)/python scripts/slides.py
 
 html: $(STAMP)
 	$(BIN)/python scripts/notebooks.py html build/html
 
+bench: $(STAMP)
+	$(BIN)/courselab bench --scale large --out build/bench.md
+
 schema: $(STAMP)
 	$(BIN)/python scripts/dump_schema.py > schema.sql
 
+student: $(STAMP)
+	$(BIN)/python scripts/editions.py student
+
+answers: $(STAMP)
+	$(BIN)/python scripts/editions.py answers
+
+slides: $(STAMP)
+	$(BIN)/python scripts/slides.py
+
+reset: $(STAMP)
+	$(BIN)/courselab reset --dir student --db $(DB)
+
 clean:
-	rm -rf build notebooks/*.db notebooks/*.db-wal notebooks/*.db-shm
+	rm -rf build notebooks/*.db notebooks/*.db-wal notebooks/*.db-shm student/*.db student/*.db-wal student/*.db-shm

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from . import migrate
 from .db import transaction
 from .errors import MigrationError
-from .search import search_courses
+from .search import to_match_query
 
 EPSILON = 1e-9
+
+# The triggers of 009 that maintain the counters (below 009 the counters are not promised).
+COUNTER_TRIGGERS = ("lesson_count_insert", "enrollment_count_insert", "review_stats_insert")
 
 # Each counter on courses and the aggregate it must equal.
 COUNTER_TRUTH = {
@@ -34,12 +37,18 @@ class Result:
 
 
 def _has(conn, name):
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def _counters_kept(conn):
+    """True once 009's triggers keep the counters; before it they are not maintained."""
+    return any(_has(conn, trigger) for trigger in COUNTER_TRIGGERS)
 
 
 def counter_drift(conn):
     """['course X: enrollment_count is 7, expected 2', ...] for every counter off its aggregate."""
-    if not (_has(conn, "reviews") and _has(conn, "enrollments") and _has(conn, "lessons")):
+    if not _counters_kept(conn):
         return []
     select = ", ".join(f"c.{col}, {truth}" for col, truth in COUNTER_TRUTH.items())
     problems = []
@@ -61,21 +70,47 @@ def fts_problems(conn, sample=20):
     """Problems of courses_fts: integrity-check against courses, and sample searches."""
     if not _has(conn, "courses_fts"):
         return []
+    error = _fts_integrity_error(conn)
+    if error:
+        return [f"courses_fts does not match courses ({error}); run check --repair to rebuild it"]
+    problems = []
+    rows = conn.execute("SELECT id, title, rowid FROM courses WHERE is_published = 1 "
+                        "ORDER BY id LIMIT ?", (sample,))
+    for course_id, title, rowid in rows.fetchall():
+        query = to_match_query(title)
+        # Asked for this course's rowid: a title shared by many courses cannot push it out.
+        if query and not conn.execute("SELECT 1 FROM courses_fts WHERE courses_fts MATCH ? "
+                                      "AND rowid = ?", (query, rowid)).fetchone():
+            problems.append(f"course {course_id}: search for its title {title!r} does not find it")
+    return problems
+
+
+def _fts_integrity_error(conn):
+    """FTS5's integrity-check message, or None; a read-only file is checked in a memory copy."""
     try:
-        conn.execute("SAVEPOINT fts_check")
-        conn.execute("INSERT INTO courses_fts(courses_fts, rank) VALUES ('integrity-check', 1)")
+        _fts_integrity_check(conn)
     except sqlite3.DatabaseError as exc:
-        return [f"courses_fts does not match courses ({exc}); run check --repair to rebuild it"]
+        if exc.sqlite_errorname != "SQLITE_READONLY":
+            return str(exc)
+        # integrity-check is written as an INSERT, which a read-only file refuses.
+        copy = sqlite3.connect(":memory:")
+        try:
+            conn.backup(copy)
+            _fts_integrity_check(copy)
+        except sqlite3.DatabaseError as copy_exc:
+            return str(copy_exc)
+        finally:
+            copy.close()
+    return None
+
+
+def _fts_integrity_check(conn):
+    conn.execute("SAVEPOINT fts_check")
+    try:
+        conn.execute("INSERT INTO courses_fts(courses_fts, rank) VALUES ('integrity-check', 1)")
     finally:
         conn.execute("ROLLBACK TO fts_check")
         conn.execute("RELEASE fts_check")
-    problems = []
-    rows = conn.execute("SELECT id, title FROM courses WHERE is_published = 1 "
-                        "ORDER BY id LIMIT ?", (sample,))
-    for course_id, title in rows.fetchall():
-        if course_id not in {r[0] for r in search_courses(conn, title, limit=1000)}:
-            problems.append(f"course {course_id}: search for its title {title!r} does not find it")
-    return problems
 
 
 def foreign_key_problems(conn):
@@ -106,12 +141,29 @@ def migration_problems(conn, directory=None):
 def run_checks(conn, directory=None):
     """Every invariant, as a list of Result."""
     return [
-        Result("counters equal their aggregates", counter_drift(conn)),
-        Result("search index matches courses", fts_problems(conn)),
-        Result("foreign keys point at rows", foreign_key_problems(conn)),
-        Result("database file is intact", integrity_problems(conn)),
-        Result("applied migrations match their files", migration_problems(conn, directory)),
+        _result("counters equal their aggregates", counter_drift, conn),
+        _result("search index matches courses", fts_problems, conn),
+        _result("foreign keys point at rows", foreign_key_problems, conn),
+        _result("database file is intact", integrity_problems, conn),
+        _result("applied migrations match their files", migration_problems, conn, directory),
     ]
+
+
+def _result(name, check, *args):
+    """Run one check; a damaged file that makes it fail is a problem to report, not a crash."""
+    try:
+        return Result(name, check(*args))
+    except sqlite3.DatabaseError as exc:
+        return Result(name, [f"could not be checked: {exc}"])
+
+
+def recompute_counters(conn):
+    """Set every counter on courses to its aggregate (COUNTER_TRUTH), in one UPDATE.
+
+    Set-wise, so it also serves a bulk load that ran with the counter triggers dropped.
+    """
+    assignments = ", ".join(f"{col} = {truth}" for col, truth in COUNTER_TRUTH.items())
+    conn.execute(f"UPDATE courses AS c SET {assignments}")
 
 
 def repair(conn):
@@ -122,11 +174,9 @@ def repair(conn):
     changed = counter_drift(conn)
     fts_broken = bool(fts_problems(conn))
     with transaction(conn):
-        if _has(conn, "reviews") and _has(conn, "enrollments") and _has(conn, "lessons"):
-            assignments = ", ".join(f"{col} = {truth}" for col, truth in COUNTER_TRUTH.items())
-            conn.execute(f"UPDATE courses AS c SET {assignments}")
-        if _has(conn, "courses_fts"):
+        if _counters_kept(conn):
+            recompute_counters(conn)
+        if fts_broken:  # a rebuild rewrites the whole index: only when it is wrong
             conn.execute("INSERT INTO courses_fts(courses_fts) VALUES ('rebuild')")
-            if fts_broken:
-                changed.append("courses_fts rebuilt from courses")
+            changed.append("courses_fts rebuilt from courses")
     return [f"fixed {p}" if p.startswith("course ") else p for p in changed]

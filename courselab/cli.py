@@ -7,9 +7,10 @@ means a bug.
 import argparse
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
-from . import checks, fixtures, migrate
+from . import bench, checks, dashboard, fixtures, generate, migrate
 from .db import connect
 from .errors import CourselabError
 from .search import search_courses
@@ -77,16 +78,95 @@ def cmd_check(args):
                              "recomputes counters and the search index")
 
 
+def cmd_dashboard(args):
+    conn = connect(args.db, create=False)
+    for heading, report in dashboard.REPORTS:
+        rows = report(conn)
+        print(f"== {heading}")
+        print("\t".join(rows[0].keys()) if rows else "(none)")
+        for row in rows:
+            print("\t".join("" if value is None else str(value) for value in row))
+
+
+def cmd_generate(args):
+    conn = connect(args.db, create=False)
+    start = time.perf_counter()
+    counts = generate.generate(conn, args.scale, args.seed, progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - start
+    total = sum(counts.values())
+    print(f"{args.db}: generated {total:,} rows ({args.scale}, seed {args.seed}) in "
+          f"{seconds:.1f} s, {total / seconds:,.0f} rows/s")
+    for table, count in counts.items():
+        print(f"  {table:12} {count:>10,}")
+    if args.compare_raw:
+        raw_rows, raw_seconds = generate.raw_limit(args.scale, args.seed, args.db.parent)
+        print(f"raw insert limit (same rows, bare tables): {raw_rows / raw_seconds:,.0f} rows/s; "
+              f"this load reached {raw_seconds / seconds:.0%} of it")
+
+
+def cmd_bench(args):
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = bench.run(args.scale, args.seed, workdir=args.out.parent,
+                       progress=sys.stderr.isatty(),
+                       say=lambda line: print(f"bench: {line}", file=sys.stderr))
+    args.out.write_text(report, encoding="utf-8")
+    print(report, end="")
+    print(f"bench: written to {args.out}", file=sys.stderr)
+
+
+def _confirm(question):
+    """Ask on stdin; only an answer starting with y is a yes (no input at all is a no)."""
+    print(question, end=" ", flush=True)
+    try:
+        return input().strip().lower().startswith("y")
+    except EOFError:
+        print()
+        return False
+
+
+def cmd_reset(args):
+    from . import editions  # imports nbformat: only this command needs it
+
+    replace, databases = editions.reset_plan(args.dir, args.notebooks or editions.NOTEBOOKS)
+    edited = [name for name in replace if (args.dir / name).exists()]
+    steps = [f"write {len(replace)} clean notebook(s) into {args.dir}/"
+             + (f" ({len(edited)} of them changed by you: your answers there are lost)"
+                if edited else ""),
+             f"delete {len(databases)} notebook database(s)"]
+    if args.db:
+        steps.append(f"rebuild {args.db} (all migrations, the fixtures)")
+    if not (replace or databases or args.db):
+        print(f"{args.dir}/ is already clean")
+        return
+    print("reset will " + "; ".join(steps) + ". Your other files stay as they are.")
+    if not args.yes and not _confirm("Reset? [y/N]"):
+        print("nothing changed (answer y, or pass --yes)")
+        return
+    editions.reset(args.dir, replace, databases)
+    if args.db:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(args.db)
+        migrate.migrate(conn)
+        loaded = fixtures.load(conn)
+        print(f"{args.db}: at version {migrate.current_version(conn)}, "
+              f"{sum(loaded.values())} fixture rows")
+        conn.close()
+    print(f"reset done: {len(replace)} notebook(s) written, {len(databases)} database(s) deleted")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="courselab", description="Build, check and query the courselab SQLite database.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name, func, help_text, example):
+    def command(name, func, help_text, example, db=True):
         sub = commands.add_parser(name, help=help_text, description=help_text,
                                   epilog=f"example: {example}")
-        sub.set_defaults(func=func)
-        _db_option(sub)
+        sub.set_defaults(func=func, db=None)
+        if db:
+            _db_option(sub)
         return sub
 
     sub = command("migrate", cmd_migrate, "Apply pending migrations, in order, each atomically.",
@@ -120,6 +200,43 @@ def build_parser():
     _migrations_option(sub)
     sub.add_argument("--repair", action="store_true",
                      help="first recompute counters and rebuild the search index")
+
+    command("dashboard", cmd_dashboard, "Print the admin dashboard: five reports, tab-separated.",
+            "courselab dashboard --db course.db")
+
+    sub = command("generate", cmd_generate,
+                  "Fill a migrated database with synthetic data (deterministic for a seed).",
+                  "courselab generate --db big.db --scale large --seed 1")
+    sub.add_argument("--scale", choices=list(generate.SCALES), default="class",
+                     help="class: 30 courses, 200 users; medium: 1,000 and 10,000; large: "
+                          "10,000 and 100,000, over 2 million rows (default: class)")
+    sub.add_argument("--seed", type=int, default=0, help="same seed, same rows (default 0)")
+    sub.add_argument("--compare-raw", action="store_true",
+                     help="also time plain inserts of the same rows into bare tables, "
+                          "and print how close the load came to that limit")
+
+    sub = command("bench", cmd_bench,
+                  "Build a dataset in a temporary database and measure what each design "
+                  "decision buys, as ratios; print and save a markdown report.",
+                  "courselab bench --scale medium --out build/bench.md", db=False)
+    sub.add_argument("--scale", choices=list(generate.SCALES), default="large",
+                     help="dataset to build (default: large, a few minutes)")
+    sub.add_argument("--seed", type=int, default=0, help="seed of the dataset (default 0)")
+    sub.add_argument("--out", type=Path, default=Path("build/bench.md"),
+                     help="markdown file to write (default: build/bench.md)")
+
+    sub = command("reset", cmd_reset,
+                  "Give a student clean notebooks and fresh databases, after asking; other "
+                  "files in the folder are left alone.",
+                  "courselab reset --dir student --db build/courselab.db", db=False)
+    sub.add_argument("--dir", type=Path, default=Path("student"),
+                     help="the student's notebook folder (default: student)")
+    sub.add_argument("--notebooks", type=Path, default=None,
+                     help="instructor notebooks the clean copies are made from "
+                          "(default: the repo's notebooks/)")
+    sub.add_argument("--db", type=Path, default=None,
+                     help="also rebuild this database with every migration and the fixtures")
+    sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 
@@ -131,8 +248,13 @@ def main(argv=None):
     except CourselabError as exc:
         print(f"courselab {args.command}: {exc}", file=sys.stderr)
         return 1
-    except sqlite3.OperationalError as exc:  # locked, read-only, disk full: not a bug
-        print(f"courselab {args.command}: {args.db}: {exc}", file=sys.stderr)
+    except sqlite3.DatabaseError as exc:
+        # Locked, read-only, disk full, a damaged file: the database's state, not a bug.
+        # Subclasses such as IntegrityError do mean a bug: keep their traceback.
+        if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+            raise
+        where = f"{args.db}: " if args.db else ""
+        print(f"courselab {args.command}: {where}{exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"courselab {args.command}: interrupted", file=sys.stderr)

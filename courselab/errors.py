@@ -19,3 +19,11 @@ class FixtureError(CourselabError):
 
 class ReviewError(CourselabError):
     """A review was refused (rating out of range, unknown course)."""
+
+
+class QuizError(CourselabError):
+    """A quiz attempt was refused (unknown user or quiz, a choice of another question)."""
+
+
+class ExerciseError(CourselabError):
+    """A reference solution could not be recorded (no solution cell ran, or it shows nothing)."""

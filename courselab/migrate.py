@@ -27,7 +27,7 @@ _LEADING_NOISE = re.compile(r"(\s|--[^\n]*)*")
 
 CREATE_SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    TEXT PRIMARY KEY,
+    version    TEXT NOT NULL PRIMARY KEY,
     name       TEXT NOT NULL,
     checksum   TEXT,
     applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))

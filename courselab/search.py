@@ -26,8 +26,9 @@ def to_match_query(text):
     operators (AND, OR, NOT, NEAR), `*`, `^`, `:`, parentheses and quotes typed by a
     user are just characters, never syntax. Words are joined by spaces: every word
     must match. Returns None when no word is left (empty or punctuation-only text).
+    A repeated word is kept once: it adds nothing, and 25,000 copies took FTS5 3 s.
     """
-    words = WORD.findall(text or "")
+    words = dict.fromkeys(WORD.findall(text or ""))
     return " ".join(f'"{word}"' for word in words) or None
 
 

@@ -6,14 +6,16 @@ fixtures the schema can hold, and points the `%sql` magic at it with foreign key
 """
 
 import io
+import itertools
 import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from . import fixtures, migrate
+from . import exercises, fixtures, migrate
 from .db import apply_pragmas, connect, table_names
 
 MIGRATIONS = migrate.MIGRATIONS_DIR
+_PLAN_CALLS = itertools.count()
 
 
 def _foreign_keys_on_for_sqlalchemy():
@@ -57,6 +59,7 @@ def start(name, to=None, load=True):
     ipython = _ipython()
     if ipython is not None:
         _setup_sql_magic(ipython, name)
+        exercises.watch(ipython)  # so check("NN.k") sees the answer cells that follow
     version = migrate.current_version(conn) or "0"
     counts = ", ".join(f"{t} {conn.execute(f'SELECT COUNT(*) FROM {t}').fetchone()[0]}"
                        for t in table_names(conn) if t != "schema_migrations")
@@ -126,7 +129,9 @@ def show_migration(version, down=False):
 
 def query_plan(conn, sql, params=()):
     """The EXPLAIN QUERY PLAN lines of `sql`, indented by depth, as one string."""
-    rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+    # sqlite3 caches prepared statements by their text, and a cached EXPLAIN is not
+    # re-planned after a DROP INDEX: a comment unique to this call forces a fresh plan.
+    rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}\n-- plan {next(_PLAN_CALLS)}", params).fetchall()
     depth = {0: -1}
     lines = []
     for node_id, parent, _unused, detail in rows:

@@ -32,7 +32,7 @@ CREATE TABLE courses (
 );
 
 CREATE TABLE sections (
-    id        TEXT    PRIMARY KEY,
+    id        TEXT    NOT NULL PRIMARY KEY,
     course_id TEXT    NOT NULL,
     title     TEXT    NOT NULL,
     position  INTEGER NOT NULL DEFAULT 0,

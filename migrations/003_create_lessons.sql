@@ -5,7 +5,7 @@
 BEGIN;
 
 CREATE TABLE lessons (
-    id          TEXT    PRIMARY KEY,
+    id          TEXT    NOT NULL PRIMARY KEY,
     section_id  TEXT    NOT NULL,
     title       TEXT    NOT NULL,
     slug        TEXT    NOT NULL,

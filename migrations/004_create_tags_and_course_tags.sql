@@ -5,7 +5,7 @@
 BEGIN;
 
 CREATE TABLE tags (
-    id   TEXT PRIMARY KEY,
+    id   TEXT NOT NULL PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
 );
 

@@ -172,3 +172,14 @@ def test_dump_and_reload_keeps_rowids_because_they_are_declared(db, tmp_path):
     assert copy.execute("SELECT id, rowid FROM courses ORDER BY id").fetchall() == \
         db.execute("SELECT id, rowid FROM courses ORDER BY id").fetchall()
     assert fts_integrity_ok(copy) and search_ids(copy, "performance") == ["c-perf"]
+
+
+def test_every_primary_key_column_refuses_null(db):
+    # SQLite lets a non-INTEGER PRIMARY KEY hold NULL unless the column says NOT NULL.
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                       "AND sql NOT LIKE 'CREATE VIRTUAL%'")]
+    nullable = [f"{table}.{column}" for table in tables
+                for _cid, column, kind, notnull, _default, pk in
+                db.execute(f"PRAGMA table_info('{table}')")
+                if pk and not notnull and kind.upper() != "INTEGER"]
+    assert nullable == []

@@ -1,0 +1,170 @@
+"""The instructor and student editions of the notebooks, and a student's reset.
+
+The instructor edition is `notebooks/`: every exercise has a solution cell tagged `solution`
+followed by a check cell (`check("10.2")`). The student edition (`student/`) is generated from
+it: each solution cell becomes an empty answer cell (`%%sql` / `-- your query here`, tagged
+`exercise`), cells tagged `instructor` are dropped, check and hint cells lose their outputs,
+and every other cell is copied with its outputs.
+"""
+
+import copy
+import hashlib
+import re
+from pathlib import Path
+
+import nbformat
+
+from .errors import CourselabError, ExerciseError
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+STUDENT = REPO / "student"
+NAME = re.compile(r"^\d\d-[A-Za-z0-9-]+\.ipynb$")
+DATABASE = re.compile(r"^\d\d\.db(-wal|-shm|-journal)?$")
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
+CHECK_OR_HINT = re.compile(r"""\b(check|hint)\(\s*["']""")
+SQL_PLACEHOLDER = "-- your query here"
+PYTHON_PLACEHOLDER = "# your code here"
+
+
+def series(directory):
+    """The numbered notebooks of a directory, in order."""
+    return sorted(p for p in Path(directory).glob("*.ipynb") if NAME.match(p.name))
+
+
+def _tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def exercises(nb, name="notebook"):
+    """[(exercise id, solution cell)] of a notebook; each solution must be followed by a check."""
+    found = []
+    cells = nb.cells
+    for index, cell in enumerate(cells):
+        if "solution" not in _tags(cell):
+            continue
+        following = next((c for c in cells[index + 1:] if c.cell_type == "code"), None)
+        match = following and CHECK_CALL.search(following.source)
+        if not match:
+            raise ExerciseError(f"{name}: the solution cell {cell.get('id', index)} is not "
+                                "followed by a check(\"ID\") cell")
+        found.append((match.group(1), cell))
+    return found
+
+
+def placeholder(source):
+    """The empty answer cell that replaces a solution: its cell magic and a comment."""
+    first = source.strip().splitlines()[0] if source.strip() else ""
+    if first.startswith("%%"):
+        return f"{first}\n{SQL_PLACEHOLDER if first.startswith('%%sql') else PYTHON_PLACEHOLDER}"
+    if first.startswith("%sql"):
+        return f"%%sql\n{SQL_PLACEHOLDER}"
+    return PYTHON_PLACEHOLDER
+
+
+def _clear(cell):
+    cell.outputs = []
+    cell.execution_count = None
+
+
+def student_edition(nb):
+    """A copy of an instructor notebook with solutions emptied and instructor notes dropped."""
+    nb = copy.deepcopy(nb)
+    kept = []
+    for cell in nb.cells:
+        tags = _tags(cell)
+        if "instructor" in tags:
+            continue
+        if "solution" in tags:
+            cell.source = placeholder(cell.source)
+            cell.metadata["tags"] = ["exercise" if t == "solution" else t for t in tags]
+            _clear(cell)
+        elif cell.cell_type == "code" and CHECK_OR_HINT.search(cell.source):
+            _clear(cell)
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def _text(nb):
+    return nbformat.writes(nb) + "\n"
+
+
+def student_texts(source=NOTEBOOKS):
+    """{file name: text of its student edition} for every numbered instructor notebook."""
+    return {p.name: _text(student_edition(nbformat.read(p, as_version=4)))
+            for p in series(source)}
+
+
+def write_student(source=NOTEBOOKS, target=STUDENT, prune=True):
+    """Write the student edition into `target`; return the names written.
+
+    Only notebooks whose text changes are written. With `prune`, numbered notebooks in
+    `target` that no longer exist in `source` are deleted (never with a student's folder).
+    """
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    texts = student_texts(source)
+    written = []
+    for name, text in texts.items():
+        path = target / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(name)
+    if prune:
+        for path in series(target):
+            if path.name not in texts:
+                path.unlink()
+                written.append(path.name)
+    return written
+
+
+def stale_student(source=NOTEBOOKS, target=STUDENT):
+    """Names of student notebooks that are missing, different or left over."""
+    texts = student_texts(source)
+    stale = [name for name, text in texts.items()
+             if not (Path(target) / name).exists()
+             or (Path(target) / name).read_text(encoding="utf-8") != text]
+    return stale + [p.name for p in series(target) if p.name not in texts]
+
+
+def answers_problems(answers, source=NOTEBOOKS):
+    """What makes an answers dict out of date with the solutions (empty list: up to date)."""
+    problems, seen = [], set()
+    for path in series(source):
+        for exercise_id, cell in exercises(nbformat.read(path, as_version=4), path.name):
+            seen.add(exercise_id)
+            entry = answers.get(exercise_id)
+            digest = hashlib.sha256(cell.source.encode("utf-8")).hexdigest()
+            if entry is None:
+                problems.append(f"{exercise_id} ({path.name}) has no recorded answer")
+            elif entry.get("notebook") != path.name or entry.get("solution_sha256") != digest:
+                problems.append(f"{exercise_id} ({path.name}): the solution changed")
+    problems += [f"{key} is recorded but no notebook has it" for key in answers if key not in seen]
+    return problems
+
+
+# -- A student's reset ----------------------------------------------------------------------
+
+def reset_plan(folder, source=NOTEBOOKS):
+    """(notebooks to write, databases to delete) for resetting a student's folder."""
+    if not series(source):
+        raise CourselabError(f"no numbered notebooks in {source}: pass the instructor "
+                             "notebooks' folder with --notebooks")
+    folder = Path(folder)
+    texts = student_texts(source)
+    replace = {name: text for name, text in texts.items()
+               if not (folder / name).exists()
+               or (folder / name).read_text(encoding="utf-8") != text}
+    databases = sorted(p for p in folder.glob("*.db*") if DATABASE.match(p.name))
+    return replace, databases
+
+
+def reset(folder, replace, databases):
+    """Write clean notebooks and delete notebook databases; touch nothing else."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in replace.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    for path in databases:
+        path.unlink(missing_ok=True)

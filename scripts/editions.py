@@ -1,0 +1,111 @@
+"""Generate the student edition and the expected answers from the instructor notebooks.
+
+    python scripts/editions.py student   # notebooks/ -> student/ (solutions emptied)
+    python scripts/editions.py answers   # run the solutions, write courselab/exercises.json
+    python scripts/editions.py check     # exit 1 if student/ or exercises.json is stale
+
+Options (for tests): --notebooks DIR (instructor edition), --student DIR, --answers FILE.
+`answers` executes each notebook that has solution cells, in a temporary folder, with
+COURSELAB_RECORD_ANSWERS set, so every check("ID") records the fingerprint of the solution
+above it (see courselab/exercises.py); it then verifies that every solution was recorded.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+
+from courselab import editions, exercises
+
+
+@contextmanager
+def _environment(name, value):
+    """Set an environment variable (inherited by kernels started meanwhile), then restore it."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = old
+
+
+def record_notebook(path):
+    """Execute one instructor notebook in a temporary folder; return its recorded answers."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        records = Path(tmp) / "answers.jsonl"
+        with _environment(exercises.RECORD_ENV, str(records)):
+            NotebookClient(nb, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": tmp}}).execute()
+        lines = records.read_text(encoding="utf-8").splitlines() if records.exists() else []
+    return [dict(json.loads(line), notebook=path.name) for line in lines]
+
+
+def record_answers(source, answers_file):
+    """Record the answers of every notebook with solutions; write them sorted by id."""
+    answers = {}
+    for path in editions.series(source):
+        expected = editions.exercises(nbformat.read(path, as_version=4), path.name)
+        if not expected:
+            continue
+        started = time.perf_counter()
+        for entry in record_notebook(path):
+            if entry["id"] in answers:
+                raise SystemExit(f"{path.name}: exercise {entry['id']} is also in "
+                                 f"{answers[entry['id']]['notebook']}")
+            answers[entry.pop("id")] = entry
+        print(f"recorded {len(expected)} answers of {path.name} "
+              f"in {time.perf_counter() - started:.1f} s")
+    # One exercise per line: a changed solution shows as a one-line diff.
+    lines = [f"{json.dumps(key)}: {json.dumps(answers[key], ensure_ascii=False)}"
+             for key in sorted(answers)]
+    text = "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
+    Path(answers_file).write_text(text, encoding="utf-8")
+    problems = editions.answers_problems(answers, source)
+    if problems:
+        raise SystemExit("not recorded: " + "; ".join(problems))
+    print(f"wrote {len(answers)} answers to {answers_file}")
+
+
+def check(source, student, answers_file):
+    """Exit 1 with a message naming the command to run if an edition is stale."""
+    messages = []
+    stale = editions.stale_student(source, student)
+    if stale:
+        messages.append(f"student edition stale ({', '.join(stale)}): run `make student`")
+    problems = editions.answers_problems(exercises.expected_answers(answers_file), source)
+    if problems:
+        messages.append(f"answers stale ({'; '.join(problems)}): run `make answers`")
+    if messages:
+        raise SystemExit("\n".join(messages))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["student", "answers", "check"])
+    parser.add_argument("--notebooks", type=Path, default=editions.NOTEBOOKS)
+    parser.add_argument("--student", type=Path, default=editions.STUDENT)
+    parser.add_argument("--answers", type=Path, default=exercises.ANSWERS_FILE)
+    args = parser.parse_args(argv)
+    if args.command == "student":
+        written = editions.write_student(args.notebooks, args.student)
+        print(f"student edition: {len(written)} notebook(s) updated in {args.student}")
+    elif args.command == "answers":
+        record_answers(args.notebooks, args.answers)
+    else:
+        check(args.notebooks, args.student, args.answers)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

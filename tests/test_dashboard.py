@@ -1,0 +1,167 @@
+"""The admin dashboard: each query against answers computed by hand from data/*.csv."""
+
+import pytest
+
+from courselab import dashboard
+from courselab.generate import generate
+
+
+def rows(result):
+    return [tuple(row) for row in result]
+
+
+def test_most_popular_courses_by_enrollment(db):
+    # data/enrollments.csv per course: c-sql 4 (ada, alan, grace, barbara), c-design 3
+    # (ada, grace, edgar), c-perf 3 (ada, grace, donald), c-python 2 (alan, barbara),
+    # c-nosql 0. c-design and c-perf tie at 3: by id.
+    assert rows(dashboard.most_popular_courses(db)) == [
+        ("c-sql", "SQL Fundamentals", 1, 4),
+        ("c-design", "Relational Database Design", 1, 3),
+        ("c-perf", "SQLite Performance", 1, 3),
+        ("c-python", "Python for Data Analysis", 1, 2),
+        ("c-nosql", "Document Databases", 0, 0),
+    ]
+    assert rows(dashboard.most_popular_courses(db, limit=1)) == [
+        ("c-sql", "SQL Fundamentals", 1, 4)]
+
+
+def test_highest_rated_courses_by_bayesian_average(db):
+    # data/reviews.csv: c-sql 5+4+4 = 13 over 3, c-perf 5 over 1, c-design 3+5 = 8 over 2,
+    # c-python 4 over 1. Platform mean C = 30 / 7 = 4.2857; m = 5, so m * C = 21.4286.
+    #   c-perf   (21.4286 + 5)  / (5 + 1) = 4.4048 -> 4.40
+    #   c-sql    (21.4286 + 13) / (5 + 3) = 4.3036 -> 4.30
+    #   c-python (21.4286 + 4)  / (5 + 1) = 4.2381 -> 4.24
+    #   c-design (21.4286 + 8)  / (5 + 2) = 4.2041 -> 4.20
+    # c-nosql has no review and is left out.
+    assert rows(dashboard.highest_rated_courses(db)) == [
+        ("c-perf", "SQLite Performance", 1, 5.0, 4.4),
+        ("c-sql", "SQL Fundamentals", 3, 4.33, 4.3),
+        ("c-python", "Python for Data Analysis", 1, 4.0, 4.24),
+        ("c-design", "Relational Database Design", 2, 4.0, 4.2),
+    ]
+
+
+def test_with_no_prior_weight_the_bayesian_average_is_the_plain_average(db):
+    assert [(row["id"], row["bayesian_rating"])
+            for row in dashboard.highest_rated_courses(db, prior_weight=0)] == [
+        ("c-perf", 5.0), ("c-sql", 4.33), ("c-design", 4.0), ("c-python", 4.0)]
+
+
+def test_one_five_star_review_does_not_beat_500_reviews_averaging_4_8(make_db):
+    # c-one: a single 5. c-many: 400 fives and 100 fours = 2400 / 500 = 4.8. c-other:
+    # 400 threes and 100 fours = 1600 / 500 = 3.2, so the platform mean is not 4.8 itself.
+    # C = (5 + 2400 + 1600) / 1001 = 4.001; m * C = 5 * 4.001 = 20.005.
+    #   c-one  (20.005 + 5)    / (5 + 1)   = 4.168 -> 4.17
+    #   c-many (20.005 + 2400) / (5 + 500) = 4.792 -> 4.79
+    # The plain average (m = 0) ranks c-one first: 5.0 > 4.8.
+    conn = make_db(load=False)
+    conn.executemany("INSERT INTO users (id, name, email) VALUES (?, ?, ?)",
+                     [(f"u{i}", f"U{i}", f"u{i}@example.com") for i in range(1001)])
+    for course in ("c-one", "c-many", "c-other"):
+        conn.execute("INSERT INTO courses (id, title) VALUES (?, ?)", (course, course))
+    ratings = ([("c-one", 5)] + [("c-many", 5)] * 400 + [("c-many", 4)] * 100
+               + [("c-other", 3)] * 400 + [("c-other", 4)] * 100)
+    conn.executemany("INSERT INTO reviews (id, user_id, course_id, rating) VALUES (?, ?, ?, ?)",
+                     [(f"r{i}", f"u{i}", course, rating)
+                      for i, (course, rating) in enumerate(ratings)])
+    ranked = [(row["id"], row["bayesian_rating"]) for row in dashboard.highest_rated_courses(conn)]
+    assert ranked[:2] == [("c-many", 4.79), ("c-one", 4.17)]
+    plain = [row["id"] for row in dashboard.highest_rated_courses(conn, prior_weight=0)]
+    assert plain[:2] == ["c-one", "c-many"]
+
+
+def test_courses_with_no_reviews(db):
+    # data/reviews.csv reviews c-sql, c-perf, c-design, c-python: only c-nosql has none.
+    assert rows(dashboard.courses_without_reviews(db)) == [
+        ("c-nosql", "Document Databases", 0, 0)]
+
+
+def test_users_who_enrolled_but_never_started(db):
+    # An enrollment is "never started" when data/progress.csv has no lesson of that course
+    # for that user: ada has no l-perf-*, barbara no l-sql-* and no l-python-*, donald no
+    # l-perf-*. Every other enrollment has at least one lesson. Oldest enrollment first.
+    assert rows(dashboard.enrolled_never_started(db)) == [
+        ("u-barbara", "Barbara Liskov", "c-sql", "SQL Fundamentals", "2026-03-08 15:00:00"),
+        ("u-barbara", "Barbara Liskov", "c-python", "Python for Data Analysis",
+         "2026-03-09 15:30:00"),
+        ("u-donald", "Donald Knuth", "c-perf", "SQLite Performance", "2026-03-10 17:00:00"),
+        ("u-ada", "Ada Lovelace", "c-perf", "SQLite Performance", "2026-04-02 09:30:00"),
+    ]
+
+
+def test_progress_in_another_course_does_not_count_as_starting(db):
+    # u-donald starts c-sql's first lesson: his c-perf enrollment is still never started.
+    db.execute("INSERT INTO progress (user_id, lesson_id) VALUES ('u-donald', 'l-sql-1')")
+    assert ("u-donald", "c-perf") in [(r["user_id"], r["course_id"])
+                                      for r in dashboard.enrolled_never_started(db)]
+    db.execute("INSERT INTO progress (user_id, lesson_id) VALUES ('u-donald', 'l-perf-2')")
+    assert "u-donald" not in [r["user_id"] for r in dashboard.enrolled_never_started(db)]
+
+
+def test_average_completion_rate_per_course(db):
+    # Lessons done in the enrolled course / lessons of the course, per enrollment:
+    #   c-sql (6):    ada 6/6 = 100, alan 1/6 = 16.7, grace 3/6 = 50, barbara 0
+    #                 -> (100 + 16.667 + 50 + 0) / 4 = 41.7; 1 completed_at (ada)
+    #   c-design (4): ada 2/4 = 50, grace 1/4 = 25, edgar 1/4 = 25 -> 100 / 3 = 33.3
+    #   c-perf (3):   ada 0, grace 3/3 = 100, donald 0             -> 100 / 3 = 33.3
+    #   c-python (3): alan 1/3 = 33.3, barbara 0                   -> 16.7
+    #   c-nosql (1):  no enrollment                                -> NULL, last
+    assert rows(dashboard.completion_rates(db)) == [
+        ("c-sql", "SQL Fundamentals", 6, 4, 41.7, 1),
+        ("c-design", "Relational Database Design", 4, 3, 33.3, 0),
+        ("c-perf", "SQLite Performance", 3, 3, 33.3, 0),
+        ("c-python", "Python for Data Analysis", 3, 2, 16.7, 0),
+        ("c-nosql", "Document Databases", 1, 0, None, 0),
+    ]
+
+
+def test_every_report_runs_on_an_empty_database(make_db):
+    conn = make_db(load=False)
+    assert {heading: rows(report(conn)) for heading, report in dashboard.REPORTS} == {
+        heading: [] for heading, _ in dashboard.REPORTS}
+
+
+def test_the_dashboard_command_prints_the_five_reports(cli):
+    assert cli("migrate", "--db", "d.db").returncode == 0
+    assert cli("load", "--db", "d.db").returncode == 0
+    result = cli("dashboard", "--db", "d.db")
+    assert result.returncode == 0, result.stderr
+    headings = [line[3:] for line in result.stdout.splitlines() if line.startswith("== ")]
+    assert headings == [heading for heading, _ in dashboard.REPORTS]
+    assert "u-donald\tDonald Knuth\tc-perf\tSQLite Performance\t2026-03-10 17:00:00" in \
+        result.stdout.splitlines()
+
+
+def test_notebook_19_example_one_review_of_5_against_500_averaging_4_8(db):
+    # Fixture mean C = 30 / 7; m * C = 21.4286.
+    #   one review of 5:   (21.4286 + 5)       / 6   = 4.4048 -> 4.40
+    #   500 averaging 4.8: (21.4286 + 500 * 4.8) / 505 = 4.7949 -> 4.79
+    m = dashboard.PRIOR_WEIGHT
+    mean = db.execute("SELECT AVG(rating) FROM reviews").fetchone()[0]
+    assert (m, mean) == (5, 30 / 7)
+    assert round((m * mean + 5.0) / (m + 1), 2) == 4.4
+    assert round((m * mean + 500 * 4.8) / (m + 500), 2) == 4.79
+
+
+def test_grace_did_every_lesson_of_c_perf_but_her_enrollment_is_not_completed(db):
+    # Why completion_rates reports `completed` beside the lesson-based average.
+    done = db.execute("SELECT COUNT(*) FROM progress WHERE user_id = 'u-grace' "
+                      "AND lesson_id LIKE 'l-perf-%'").fetchone()[0]
+    completed_at = db.execute("SELECT completed_at FROM enrollments WHERE user_id = 'u-grace' "
+                              "AND course_id = 'c-perf'").fetchone()[0]
+    assert (done, completed_at) == (3, None)
+
+
+def test_on_generated_data_fewer_reviews_mean_a_longer_pull_to_the_mean(make_db):
+    # The Bayesian rating moves a course's average toward C by the factor m / (m + n):
+    # it lies between the two, and the share of the distance it keeps grows with n.
+    conn = make_db(to="014", load=False)
+    counts = generate(conn, scale="class", seed=0)
+    assert (counts["users"], counts["courses"]) == (200, 30)
+    mean = conn.execute("SELECT AVG(rating) FROM reviews").fetchone()[0]
+    m = dashboard.PRIOR_WEIGHT
+    for row in dashboard.highest_rated_courses(conn, limit=1000):
+        low, high = sorted((row["avg_rating"], mean))
+        assert low - 0.01 <= row["bayesian_rating"] <= high + 0.01
+        exact = (m * mean + row["avg_rating"] * row["review_count"]) / (m + row["review_count"])
+        assert row["bayesian_rating"] == pytest.approx(exact, abs=0.01)

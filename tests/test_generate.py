@@ -1,0 +1,254 @@
+"""The synthetic data generator: deterministic, consistent, loaded fast and atomically."""
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+import types
+
+import pytest
+
+from courselab import checks, generate
+from courselab.errors import CourselabError
+from tests.conftest import REPO
+
+
+def table_digest(conn, table):
+    """A hash of every row of `table`, in a fixed order."""
+    digest = hashlib.sha256()
+    columns = ", ".join(generate.COLUMNS[table])
+    for row in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {columns}"):
+        digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def scalar(conn, sql, *params):
+    return conn.execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture
+def generated(make_db):
+    """A head database (no fixtures) filled with the class dataset, seed 0."""
+    conn = make_db(load=False, name="generated")
+    counts = generate.generate(conn, "class", seed=0)
+    return conn, counts
+
+
+def test_every_invariant_holds_after_generating(generated):
+    conn, _counts = generated
+    assert [(r.name, r.problems) for r in checks.run_checks(conn) if not r.ok] == []
+
+
+def test_the_counts_returned_are_the_rows_in_each_table(generated):
+    conn, counts = generated
+    assert counts == {table: scalar(conn, f"SELECT COUNT(*) FROM {table}")
+                      for table in generate.COLUMNS}
+    assert counts["courses"] == generate.SCALES["class"].courses
+    assert counts["users"] == generate.SCALES["class"].users
+
+
+def test_the_same_seed_gives_identical_rows_and_another_seed_different_rows(make_db):
+    first, second, other = (make_db(load=False, name=n) for n in ("a", "b", "c"))
+    generate.generate(first, "class", seed=7)
+    generate.generate(second, "class", seed=7)
+    generate.generate(other, "class", seed=8)
+    for table in generate.COLUMNS:
+        assert table_digest(first, table) == table_digest(second, table), table
+    assert table_digest(first, "users") != table_digest(other, "users")
+    assert table_digest(first, "enrollments") != table_digest(other, "enrollments")
+
+
+def test_rows_do_not_depend_on_the_process_hash_seed():
+    """String hashing changes per process (PYTHONHASHSEED); the rows must not."""
+    script = ("import hashlib; from courselab import generate; d = hashlib.sha256()\n"
+              "for row in generate.rows('class', 5): d.update(repr(row).encode())\n"
+              "print(d.hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              check=True, env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+                              ).stdout for seed in ("1", "2")}
+    assert len(digests) == 1 and len(digests.pop()) == 65
+
+
+def test_users_have_names_and_distinct_emails(generated):
+    conn, counts = generated
+    assert scalar(conn, "SELECT COUNT(DISTINCT email) FROM users") == counts["users"]
+    assert scalar(conn, "SELECT COUNT(*) FROM users WHERE name NOT LIKE '% %' "
+                        "OR email NOT LIKE '%_@example.___'") == 0
+
+
+def test_courses_have_titles_and_descriptions_of_several_sentences(generated):
+    conn, _counts = generated
+    for title, description in conn.execute("SELECT title, description FROM courses"):
+        assert title and description.count(". ") >= 2, (title, description)
+
+
+def test_progress_only_covers_lessons_of_courses_the_user_enrolled_in(generated):
+    conn, counts = generated
+    assert counts["progress"] > 0
+    assert scalar(conn, """
+        SELECT COUNT(*) FROM progress p
+        JOIN lessons l  ON l.id = p.lesson_id
+        JOIN sections s ON s.id = l.section_id
+        WHERE NOT EXISTS (SELECT 1 FROM enrollments e
+                          WHERE e.user_id = p.user_id AND e.course_id = s.course_id)""") == 0
+
+
+def test_an_enrollment_is_completed_exactly_when_every_lesson_is_done(generated):
+    conn, _counts = generated
+    rows = conn.execute("""
+        SELECT e.completed_at IS NOT NULL AS completed,
+               c.lesson_count = (SELECT COUNT(*) FROM progress p
+                                 JOIN lessons l  ON l.id = p.lesson_id
+                                 JOIN sections s ON s.id = l.section_id
+                                 WHERE p.user_id = e.user_id AND s.course_id = e.course_id)
+                 AS all_done
+        FROM enrollments e JOIN courses c ON c.id = e.course_id""").fetchall()
+    assert all(row["completed"] == row["all_done"] for row in rows)
+    assert {row["completed"] for row in rows} == {0, 1}
+
+
+def test_enrollments_go_to_published_courses_only(generated):
+    conn, _counts = generated
+    assert scalar(conn, "SELECT COUNT(*) FROM enrollments e JOIN courses c "
+                        "ON c.id = e.course_id WHERE c.is_published = 0") == 0
+    assert scalar(conn, "SELECT COUNT(*) FROM courses WHERE is_published = 0") > 0
+
+
+def test_events_happen_in_order(generated):
+    conn, _counts = generated
+    assert scalar(conn, """
+        SELECT COUNT(*) FROM enrollments e
+        JOIN users u ON u.id = e.user_id JOIN courses c ON c.id = e.course_id
+        WHERE e.enrolled_at < u.created_at OR e.enrolled_at < c.created_at
+           OR e.completed_at < e.enrolled_at""") == 0
+    assert scalar(conn, """
+        SELECT COUNT(*) FROM progress p
+        JOIN lessons l ON l.id = p.lesson_id JOIN sections s ON s.id = l.section_id
+        JOIN enrollments e ON e.user_id = p.user_id AND e.course_id = s.course_id
+        WHERE p.completed_at <= e.enrolled_at""") == 0
+    assert scalar(conn, "SELECT COUNT(*) FROM reviews r JOIN enrollments e "
+                        "USING (user_id, course_id) WHERE r.created_at <= e.enrolled_at") == 0
+
+
+def test_ratings_are_spread_and_lean_positive(generated):
+    conn, counts = generated
+    spread = dict(conn.execute("SELECT rating, COUNT(*) FROM reviews GROUP BY rating"))
+    assert len(spread) >= 4
+    assert spread.get(4, 0) + spread.get(5, 0) > counts["reviews"] / 2
+    assert scalar(conn, "SELECT COUNT(*) FROM reviews r LEFT JOIN enrollments e "
+                        "USING (user_id, course_id) WHERE e.user_id IS NULL") == 0
+
+
+def test_rows_are_generated_lazily():
+    stream = generate.rows("large")
+    assert isinstance(stream, types.GeneratorType)
+    assert next(stream)[0] == "users"
+
+
+def test_batches_are_bounded_and_parents_come_first(make_db, monkeypatch):
+    """With tiny batches every flush still inserts parents before children (FKs are ON)."""
+    monkeypatch.setattr(generate, "BATCH_ROWS", 50)
+    sizes = []
+
+    class Recording:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+        def executemany(self, sql, rows):
+            sizes.append(len(rows))
+            return self.conn.executemany(sql, rows)
+
+    conn = make_db(load=False)
+    counts = generate.generate(Recording(conn), "class")
+    assert max(sizes) == 50 and sum(sizes) == sum(counts.values())
+    assert all(r.ok for r in checks.run_checks(conn))
+
+
+def test_batches_groups_rows_by_table_without_exceeding_the_size():
+    stream = [("a", 1), ("b", 1), ("a", 2), ("a", 3), ("b", 2), ("c", 1)]
+    assert list(generate.batches(stream, size=2)) == [
+        ("a", [1]), ("a", [2, 3]), ("b", [1]), ("b", [2]), ("c", [1])]
+
+
+def test_the_load_drops_only_the_triggers_of_009_and_010(make_db):
+    conn = make_db(load=False)
+    names = generate.bulk_triggers(conn)
+    assert {"review_stats_insert", "enrollment_count_insert", "courses_fts_update"} <= set(names)
+    assert not any("prerequisite" in name for name in names)
+
+
+def test_triggers_of_other_migrations_still_fire_during_the_load(make_db):
+    conn = make_db(load=False)
+    conn.execute("CREATE TABLE seen (user_id TEXT)")
+    conn.execute("CREATE TRIGGER zz_seen AFTER INSERT ON enrollments BEGIN "
+                 "INSERT INTO seen VALUES (NEW.user_id); END")
+    counts = generate.generate(conn, "class")
+    assert scalar(conn, "SELECT COUNT(*) FROM seen") == counts["enrollments"]
+
+
+def test_schema_and_counters_triggers_are_back_after_the_load(make_db):
+    conn = make_db(load=False)
+    before = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    generate.generate(conn, "class")
+    after = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]
+    course = conn.execute("SELECT id, enrollment_count FROM courses WHERE is_published = 1 "
+                          "ORDER BY id LIMIT 1").fetchone()
+    conn.execute("INSERT INTO users (id, name, email) VALUES ('u-new', 'New', 'new@example.com')")
+    conn.execute("INSERT INTO enrollments (user_id, course_id) VALUES ('u-new', ?)", (course[0],))
+    assert scalar(conn, "SELECT enrollment_count FROM courses WHERE id = ?",
+                  course[0]) == course[1] + 1
+
+
+def test_a_failed_load_leaves_the_database_as_it_was(make_db):
+    conn = make_db(load=False)
+    conn.execute("INSERT INTO courses (id, title) VALUES ('c-000003', 'In the way')")
+    before = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    cache = scalar(conn, "PRAGMA cache_size")
+    with pytest.raises(sqlite3.IntegrityError):
+        generate.generate(conn, "class")
+    after = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]
+    assert scalar(conn, "PRAGMA cache_size") == cache
+    assert scalar(conn, "SELECT COUNT(*) FROM users") == 0
+    assert scalar(conn, "SELECT COUNT(*) FROM courses") == 1
+
+
+def test_generate_beside_the_fixtures_keeps_every_invariant(db):
+    generate.generate(db, "class")
+    assert scalar(db, "SELECT COUNT(*) FROM users WHERE id = 'u-ada'") == 1
+    assert all(r.ok for r in checks.run_checks(db))
+
+
+@pytest.mark.parametrize("to", ["009", None])
+def test_generate_refuses_a_database_below_010_or_already_generated(make_db, to):
+    conn = make_db(to=to, load=False)
+    if to is None:
+        generate.generate(conn, "class")
+    with pytest.raises(CourselabError, match="010|already holds generated rows"):
+        generate.generate(conn, "class")
+
+
+def test_an_unknown_scale_is_refused_with_the_known_ones(make_db):
+    with pytest.raises(CourselabError, match="class, medium, large"):
+        generate.generate(make_db(load=False), "huge")
+
+
+def test_cli_generate_prints_the_rows_of_each_table(cli, tmp_path):
+    db = tmp_path / "g.db"
+    assert cli("migrate", "--db", db).returncode == 0
+    result = cli("generate", "--db", db, "--scale", "class", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "generated" in lines[0] and "seed 3" in lines[0]
+    assert lines[1].split() == ["users", "200"] and lines[3].split() == ["courses", "30"]
+    assert cli("check", "--db", db).returncode == 0
+
+
+def test_cli_generate_into_a_missing_database_is_one_line(cli):
+    result = cli("generate", "--db", "missing.db")
+    assert result.returncode == 1 and "no such database" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
