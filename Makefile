@@ -5,12 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     := build/courselab.db
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# `make lab` opens the student edition; instructors: `make lab EDITION=notebooks`.
+EDITION ?= student
 
 .PHONY: help lab test lint unit nbval notebooks nav html schema db bench clean \
         student answers slides reset
 
 help:
 	@echo "make lab        set up .venv, build $(DB) with fixtures, open JupyterLab on notebook 00"
+	@echo "                (student edition; EDITION=notebooks for the instructor edition)"
 	@echo "make test       lint, unit tests and nbval on every notebook (what CI runs)"
 	@echo "make notebooks  re-execute every notebook in place after an intended change"
 	@echo "make html       export the notebooks to static HTML in build/html (works offline)"
@@ -37,7 +40,7 @@ db: $(STAMP)
 	$(BIN)/courselab load --db $(DB)
 
 lab: db
-	$(BIN)/jupyter lab $(LAB_ROOT) notebooks/00-Start-Here.ipynb
+	$(BIN)/jupyter lab $(LAB_ROOT) $(EDITION)/00-Start-Here.ipynb
 
 test: lint unit nbval
 

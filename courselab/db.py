@@ -1,6 +1,7 @@
 """Connections with the settings every courselab database relies on."""
 
 import sqlite3
+import time
 import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,10 +50,28 @@ def connect(path, *, create=True):
         conn.row_factory = sqlite3.Row
         apply_pragmas(conn)
         if not in_memory:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
     except sqlite3.DatabaseError as exc:
         raise DatabaseOpenError(f"{path}: cannot open as a SQLite database ({exc})") from None
     return conn
+
+
+def _use_wal(conn):
+    """Switch the file to WAL journaling.
+
+    Switching needs an exclusive lock and SQLite does not wait for it through the busy
+    timeout: two processes opening a new file at once would see "database is locked".
+    So retry, within the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _check_openable(path, create):

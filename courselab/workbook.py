@@ -127,8 +127,15 @@ def show_migration(version, down=False):
     display(Markdown(f"```sql\n{migration_source(version, down).rstrip()}\n```"))
 
 
+class QueryPlan(str):
+    """A query plan: a string that a notebook shows as its lines, not as a quoted repr."""
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(str(self))
+
+
 def query_plan(conn, sql, params=()):
-    """The EXPLAIN QUERY PLAN lines of `sql`, indented by depth, as one string."""
+    """The EXPLAIN QUERY PLAN lines of `sql`, indented by depth, as one QueryPlan string."""
     # sqlite3 caches prepared statements by their text, and a cached EXPLAIN is not
     # re-planned after a DROP INDEX: a comment unique to this call forces a fresh plan.
     rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}\n-- plan {next(_PLAN_CALLS)}", params).fetchall()
@@ -137,7 +144,7 @@ def query_plan(conn, sql, params=()):
     for node_id, parent, _unused, detail in rows:
         depth[node_id] = depth.get(parent, -1) + 1
         lines.append("  " * depth[node_id] + detail)
-    return "\n".join(lines)
+    return QueryPlan("\n".join(lines))
 
 
 def er_diagram(conn):
