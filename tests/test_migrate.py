@@ -149,11 +149,15 @@ def test_up_then_down_to_zero_then_up_gives_an_identical_schema(make_db):
 
 
 @pytest.mark.parametrize("version", [m.version for m in migrate.discover()])
-def test_rolling_back_one_step_and_reapplying_restores_the_schema(make_db, version):
+def test_rolling_back_one_step_gives_the_schema_below_and_reapplying_restores_it(make_db,
+                                                                                version):
+    below = f"{int(version) - 1:03d}"
     conn = make_db(load=False, to=version)
     first = schema(conn)
-    migrate.rollback(conn, to=int(version) - 1)
-    assert migrate.current_version(conn) == (f"{int(version) - 1:03d}" if version != "001" else "")
+    migrate.rollback(conn, to=below)
+    assert migrate.current_version(conn) == (below if version != "001" else "")
+    if version != "001":
+        assert schema(conn) == schema(make_db(load=False, to=below, name="below"))
     migrate.migrate(conn, to=version)
     assert schema(conn) == first
 

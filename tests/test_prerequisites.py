@@ -180,15 +180,6 @@ def test_deleting_a_course_deletes_the_rules_that_name_it(db):
     assert ids(prerequisites.direct_prerequisites(db, "c-nosql")) == ["c-sql"]
 
 
-def test_rolling_back_011_restores_the_010_schema_and_reapplying_restores_011(make_db):
-    conn = make_db(to="014", load=False)  # the challenges, whatever comes after
-    head = schema(conn)
-    migrate.rollback(conn, to="010")
-    assert schema(conn) == schema(make_db(to="010", load=False, name="at-010"))
-    migrate.migrate(conn, to="014")
-    assert schema(conn) == head
-
-
 def test_rolling_back_011_keeps_enrollments_and_lifts_the_rule(db):
     migrate.rollback(db, to="010", force=True)
     assert db.execute("SELECT COUNT(*) FROM enrollments").fetchone()[0] == 12
