@@ -8,23 +8,30 @@ Results are markdown tables; absolute times are shown only beside their comparis
 """
 
 import re
-import statistics
 import tempfile
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import checks, generate, migrate, queries
+from . import bulkload, checks, generate, migrate, queries
 from .db import connect, transaction
 from .search import search_courses
+from .timing import (
+    Row,
+    best_time,
+    clocked,
+    compare,
+    duration,
+    per_statement,
+    query_plan,
+    speedup,
+    table,
+)
 
 try:  # the admin dashboard (challenge 3) may be absent from an older checkout
     from . import dashboard
 except ImportError:  # pragma: no cover
     dashboard = None
 
-TIMEOUT_S = 120  # a query slower than this is stopped and reported as "> 120 s"
 SEARCH_WORDS = ("python", "kubernetes", "regression", "backpropagation", "sql")
 CATALOG_PAGE = queries.CATALOG + "LIMIT 20"
 
@@ -43,106 +50,6 @@ CREATE TRIGGER courses_fts_update AFTER UPDATE ON courses BEGIN
     INSERT INTO courses_fts(rowid, title, description)
     VALUES (NEW.rowid, NEW.title, NEW.description);
 END"""
-
-
-@dataclass
-class Row:
-    """One comparison: ours against a baseline, with what explains the difference."""
-
-    comparison: str
-    ours: str
-    baseline: str
-    ratio: str
-    why: str
-
-
-class Timeout(Exception):
-    """A measured call ran past TIMEOUT_S."""
-
-
-def best_time(conn, func, budget=0.2):
-    """Best wall time of func(conn) over repeated runs within `budget` seconds.
-
-    A call under a second runs at least three times (one slow run, a pause of the machine,
-    must not count); a slower one runs once.
-
-    Returns (seconds, sql): the SELECT the call ran, for its plan. Raises Timeout.
-    """
-    statements = []
-    conn.set_trace_callback(statements.append)
-    try:
-        first = _timed(conn, func)
-    finally:
-        conn.set_trace_callback(None)
-    best, spent, runs = first, first, 1
-    while best < 1 and (runs < 3 or spent < budget):
-        seconds = _timed(conn, func)
-        best, spent, runs = min(best, seconds), spent + seconds, runs + 1
-    selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-    return best, (selects[-1] if selects else None)
-
-
-def _timed(conn, func):
-    deadline = time.perf_counter() + TIMEOUT_S
-    conn.set_progress_handler(lambda: time.perf_counter() > deadline, 10_000)
-    start = time.perf_counter()
-    try:
-        func(conn)
-    except Exception as exc:
-        if time.perf_counter() > deadline:
-            raise Timeout from exc
-        raise
-    finally:
-        conn.set_progress_handler(None, 0)
-    return time.perf_counter() - start
-
-
-def query_plan(conn, sql):
-    """The detail lines of EXPLAIN QUERY PLAN for `sql` (a complete statement, no parameters)."""
-    # A comment unique to each call keeps sqlite3's statement cache from handing back
-    # a plan prepared before an index was dropped.
-    marker = f"\n-- {time.perf_counter_ns()}"
-    return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}{marker}")]
-
-
-def plan_difference(ours, baseline):
-    """'`SEARCH ...` instead of `SCAN ...`': the first plan lines that differ."""
-    gained = [line for line in ours if line not in baseline]
-    lost = [line for line in baseline if line not in ours]
-    if not gained and not lost:
-        return f"same plan: `{ours[0]}`" if ours else "same plan"
-    if not gained:
-        return f"no `{lost[0]}`"
-    return f"`{gained[0]}`" + (f" instead of `{lost[0]}`" if lost else "")
-
-
-def duration(seconds):
-    """0.000012 -> '12.0 µs', 0.0345 -> '34.5 ms', 2.5 -> '2.50 s'; None -> '> 120 s'."""
-    if seconds is None:
-        return f"> {TIMEOUT_S} s"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def speedup(ours, baseline):
-    """How many times faster ours is: '120×', '1.3×', '0.8× (slower)'."""
-    if baseline is None:
-        return f"> {TIMEOUT_S / ours:,.0f}×"
-    ratio = baseline / ours
-    text = f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×" if ratio >= 0.1 else f"{ratio:.2f}×"
-    return text + (" (slower)" if ratio < 0.95 else "")
-
-
-def compare(label, ours_conn, base_conn, func, budget):
-    """Time func on two connections and explain the difference with their plans."""
-    ours, sql = best_time(ours_conn, func, budget)
-    try:
-        baseline, base_sql = best_time(base_conn, func, budget)
-    except Timeout:
-        baseline, base_sql = None, sql
-    why = plan_difference(query_plan(ours_conn, sql), query_plan(base_conn, base_sql))
-    return Row(label, duration(ours), duration(baseline), speedup(ours, baseline), why)
 
 
 def copy_database(conn, path):
@@ -270,34 +177,6 @@ def counter_rows(conn, budget):
 
 
 @contextmanager
-def rolled_back(conn):
-    """`with rolled_back(conn):` a transaction that is always rolled back (a scratch change)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    finally:
-        conn.execute("ROLLBACK")
-
-
-def per_statement(conn, statements):
-    """Median time of each (sql, params) run alone, each undone by ROLLBACK TO a savepoint.
-
-    Every statement meets the database in the same state, so the cost measured is the
-    cost at that size (a course's review count does not creep up); nothing is kept.
-    """
-    times = []
-    with rolled_back(conn):
-        for sql, params in statements:
-            conn.execute("SAVEPOINT one")
-            start = time.perf_counter()
-            conn.execute(sql, params)
-            times.append(time.perf_counter() - start)
-            conn.execute("ROLLBACK TO one")
-            conn.execute("RELEASE one")
-    return statistics.median(times)
-
-
-@contextmanager
 def schema_changed(conn, change, undo):
     """Apply the `change` statements (committed), then the `undo` ones on the way out.
 
@@ -396,17 +275,18 @@ def load_rows(scale, seed, db_path, workdir, progress):
     moves when other programs compete for the machine.
     """
     next(generate.rows(scale, seed))  # warm up: Faker loads its locale on first use
-    generation = _clocked(lambda: sum(1 for _ in generate.rows(scale, seed)))
-    raw = _clocked(lambda: generate.raw_limit(scale, seed, workdir)[0])
+    generation = clocked(lambda: sum(1 for _ in generate.rows(scale, seed)))
+    raw = clocked(lambda: bulkload.raw_limit(generate.rows(scale, seed), generate.COLUMNS,
+                                             workdir)[0])
     conn = connect(db_path)
     migrate.migrate(conn)
-    load = _clocked(lambda: sum(generate.generate(conn, scale, seed, progress=progress).values()))
+    load = clocked(lambda: sum(generate.generate(conn, scale, seed, progress=progress).values()))
     assert load.result == raw.result, "the raw limit must insert the same rows"
     total = load.result
     whole = Row(f"bulk load, {total:,} rows ({scale})", f"{total / load.wall:,.0f} rows/s",
                 f"{total / raw.wall:,.0f} rows/s", f"{raw.wall / load.wall:.0%} of the limit",
                 "one transaction: 009/010 triggers and indexes dropped, rows inserted in "
-                f"batches of {generate.BATCH_ROWS:,}, then indexes, counters and FTS rebuilt "
+                f"batches of {bulkload.BATCH_ROWS:,}, then indexes, counters and FTS rebuilt "
                 f"set-wise (CPU time: {raw.cpu / load.cpu:.0%})")
     insert, limit = load.wall - generation.wall, raw.wall - generation.wall
     if min(insert, limit) <= 0:  # a tiny dataset: generation time is all noise
@@ -418,28 +298,6 @@ def load_rows(scale, seed, db_path, workdir, progress):
                       "is plain executemany into tables with no key, index, trigger or FTS "
                       f"(CPU time: {cpu:.0%})")
     return conn, [whole, insert_only]
-
-
-@dataclass
-class Clocked:
-    """What a call returned, and the wall and CPU seconds it took."""
-
-    result: object
-    wall: float
-    cpu: float
-
-
-def _clocked(func):
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = func()
-    return Clocked(result, time.perf_counter() - wall, time.process_time() - cpu)
-
-
-def table(rows):
-    """Rows as a markdown table."""
-    lines = ["| comparison | ours | baseline | ratio | why |", "|---|---:|---:|---:|---|"]
-    lines += [f"| {r.comparison} | {r.ours} | {r.baseline} | {r.ratio} | {r.why} |" for r in rows]
-    return "\n".join(lines)
 
 
 def run(scale="large", seed=0, workdir=None, progress=False, budget=0.3, say=print):

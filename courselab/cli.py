@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench, checks, dashboard, fixtures, generate, migrate
+from . import bench, bulkload, checks, dashboard, fixtures, generate, migrate
 from .db import connect
 from .errors import CourselabError
 from .search import search_courses
@@ -99,7 +99,8 @@ def cmd_generate(args):
     for table, count in counts.items():
         print(f"  {table:12} {count:>10,}")
     if args.compare_raw:
-        raw_rows, raw_seconds = generate.raw_limit(args.scale, args.seed, args.db.parent)
+        raw_rows, raw_seconds = bulkload.raw_limit(generate.rows(args.scale, args.seed),
+                                                   generate.COLUMNS, args.db.parent)
         print(f"raw insert limit (same rows, bare tables): {raw_rows / raw_seconds:,.0f} rows/s; "
               f"this load reached {raw_seconds / seconds:.0%} of it")
 

@@ -1,26 +1,23 @@
 """Synthetic data at scale: realistic users, courses and activity, bulk-loaded in one transaction.
 
 `generate(conn, scale, seed)` fills a database migrated to 010 or later. Rows come from
-seeded generators (same seed, same rows) and reach SQLite in batches of BATCH_ROWS, so
-memory stays bounded at any scale. Per-row triggers are not the way to load millions of
-rows: inside one transaction the load drops the counter (009) and search (010) triggers
-and the secondary indexes, inserts, rebuilds the indexes, recomputes the counters and the
-FTS index set-wise, recreates the triggers and commits. Triggers of later migrations stay.
+seeded generators (same seed, same rows) and reach SQLite through `bulkload`, in batches
+of bulkload.BATCH_ROWS, so memory stays bounded at any scale; `bulkload` says why the
+triggers of 009 and 010 and the secondary indexes are dropped during the load and rebuilt
+set-wise before it commits.
 """
 
+import functools
 import itertools
 import random
 import re
-import tempfile
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from tqdm import tqdm
 
-from . import checks, migrate
-from .db import connect, transaction
+from . import bulkload, migrate
+from .db import transaction
 from .errors import CourselabError
 from .vocabulary import (
     AUDIENCE_LINES,
@@ -33,9 +30,6 @@ from .vocabulary import (
     TITLES,
     TOPICS,
 )
-
-BATCH_ROWS = 10_000
-LOAD_CACHE_KIB = 256 * 1024  # SQLite page cache during a load: index builds sort in memory
 
 
 @dataclass(frozen=True)
@@ -196,14 +190,10 @@ def _sections_and_lessons(spec, seed, plans):
                 lesson_no += 1
 
 
-_SLUGS = {}
-
-
+@functools.cache  # unbounded, as lru_cache(maxsize=None): 1,330 distinct titles at the large scale
 def _slug(title):
     """slugify() with a cache: lesson titles repeat across thousands of courses."""
-    if title not in _SLUGS:
-        _SLUGS[title] = slugify(title)
-    return _SLUGS[title]
+    return slugify(title)
 
 
 def _activity(spec, seed, plans):
@@ -261,42 +251,6 @@ def _enrollment(rng, user_id, course, plan, joined, review_no):
     return review_no
 
 
-def batches(stream, size=BATCH_ROWS):
-    """Group (table, row) pairs into (table, [rows]) lists of at most `size` rows.
-
-    Buffers are flushed all together, in the order their tables first appeared
-    (parents first), when one is full or a new table appears: a row never reaches
-    the database before the rows it references.
-    """
-    buffers = {}
-    for table, row in stream:
-        if table not in buffers:
-            yield from _flush(buffers)
-            buffers[table] = []
-        buffer = buffers[table]
-        buffer.append(row)
-        if len(buffer) >= size:
-            yield from _flush(buffers)
-    yield from _flush(buffers)
-
-
-def _flush(buffers):
-    for table, buffer in buffers.items():
-        if buffer:
-            yield table, buffer
-            buffers[table] = []
-
-
-def insert_sql(table):
-    """INSERT INTO table (columns) VALUES (?, ...) for a generated table.
-
-    Tags are a shared vocabulary: a tag that already exists (the fixtures' 'sql') is kept.
-    """
-    columns = COLUMNS[table]
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    return sql + " ON CONFLICT DO NOTHING" if table == "tags" else sql
-
-
 def generate(conn, scale="class", seed=0, progress=False):
     """Fill a database migrated to 010 or later with the `scale` dataset; return {table: rows}.
 
@@ -308,17 +262,19 @@ def generate(conn, scale="class", seed=0, progress=False):
     _check_ready(conn)
     counts = dict.fromkeys(COLUMNS, 0)
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+    conn.execute(f"PRAGMA cache_size = -{bulkload.LOAD_CACHE_KIB}")
     try:
         with tqdm(total=_estimate(spec), unit="rows", unit_scale=True, disable=not progress,
                   desc=f"generate {scale}") as bar, transaction(conn):
-            saved = suspend(conn)
-            for table, batch in batches(rows(scale, seed), BATCH_ROWS):
-                counts[table] += conn.executemany(insert_sql(table), batch).rowcount
+            saved = bulkload.suspend(conn, COLUMNS)
+            for table, batch in bulkload.batches(rows(scale, seed), bulkload.BATCH_ROWS):
+                # Tags are a shared vocabulary: a tag that exists (the fixtures' 'sql') is kept.
+                sql = bulkload.insert_sql(table, COLUMNS[table], keep_existing=table == "tags")
+                counts[table] += conn.executemany(sql, batch).rowcount
                 bar.update(len(batch))
             bar.total = bar.n  # the estimate was close; now the count is known
             bar.set_description("indexes, counters, search")
-            restore(conn, saved)
+            bulkload.restore(conn, saved)
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
     return counts
@@ -341,67 +297,3 @@ def _estimate(spec):
     # courses; each enrollment brings about 3.4 lessons completed and 0.1 review.
     enrollments = spec.users * 0.92 * (spec.enrollments_per_user - 0.5)
     return int(spec.users + spec.courses * 3 + sections + lessons + enrollments * 4.5)
-
-
-def bulk_triggers(conn):
-    """Names of the triggers that 009 and 010 create and that exist in this database."""
-    names = []
-    for migration in migrate.discover():
-        if migration.version in ("009", "010"):
-            names += re.findall(r"CREATE\s+TRIGGER\s+(\w+)", migration.up.read_text(), re.I)
-    existing = {row[0] for row in conn.execute("SELECT name FROM sqlite_master "
-                                               "WHERE type = 'trigger'")}
-    return [name for name in names if name in existing]
-
-
-def suspend(conn):
-    """Drop 009/010 triggers and the secondary indexes of generated tables; return their SQL.
-
-    Must run inside the load's transaction, with restore() before its commit. Building an
-    index once over sorted data is far cheaper than updating it row by row in random order,
-    and is as safe: a UNIQUE index rebuilt from its SQL still refuses a duplicate, and the
-    transaction then rolls back everything, the dropped triggers and indexes included.
-    """
-    tables = ", ".join(f"'{table}'" for table in COLUMNS)
-    indexes = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                           f"AND sql IS NOT NULL AND tbl_name IN ({tables}) "
-                           f"ORDER BY name").fetchall()
-    triggers = [(name, conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
-                                    (name,)).fetchone()[0]) for name in bulk_triggers(conn)]
-    for name, _sql in triggers:
-        conn.execute(f"DROP TRIGGER {name}")
-    for name, _sql in indexes:
-        conn.execute(f"DROP INDEX {name}")
-    return {"indexes": [sql for _name, sql in indexes],
-            "triggers": [sql for _name, sql in triggers]}
-
-
-def restore(conn, saved):
-    """Rebuild what suspend() dropped, then make counters and search index exact, set-wise."""
-    for sql in saved["indexes"]:
-        conn.execute(sql)
-    checks.recompute_counters(conn)
-    conn.execute("INSERT INTO courses_fts(courses_fts) VALUES ('rebuild')")  # 010 is applied
-    for sql in saved["triggers"]:
-        conn.execute(sql)
-
-
-def raw_limit(scale="class", seed=0, directory=None):
-    """Time plain executemany of the same rows into bare tables; return (rows, seconds).
-
-    The tables have the same columns and no key, index, constraint, trigger or FTS:
-    the fastest SQLite can take these rows on this machine, generation included.
-    """
-    with tempfile.TemporaryDirectory(dir=directory) as tmp:
-        conn = connect(Path(tmp) / "raw.db")
-        for table, columns in COLUMNS.items():
-            conn.execute(f"CREATE TABLE {table} ({', '.join(columns)})")
-        conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
-        total, start = 0, time.perf_counter()
-        with transaction(conn):
-            for table, batch in batches(rows(scale, seed), BATCH_ROWS):
-                conn.executemany(insert_sql(table), batch)
-                total += len(batch)
-        seconds = time.perf_counter() - start
-        conn.close()
-    return total, seconds

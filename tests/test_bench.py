@@ -6,7 +6,7 @@ No test here asserts a time: timings belong to `courselab bench`. These assert t
 
 import pytest
 
-from courselab import bench, generate, migrate, queries
+from courselab import bench, generate, migrate, queries, timing
 from courselab.search import SEARCH_SQL
 
 
@@ -123,7 +123,7 @@ def test_per_statement_leaves_no_trace(big):
                          (course,)).fetchone()
     inserts = bench.review_inserts(big, course, count=20)
     assert len(inserts) == 20
-    bench.per_statement(big, inserts)
+    timing.per_statement(big, inserts)
     after = big.execute("SELECT review_count, rating_sum FROM courses WHERE id = ?",
                         (course,)).fetchone()
     assert tuple(after) == tuple(before)
@@ -140,20 +140,20 @@ def test_a_swapped_trigger_is_put_back_exactly(big):
 
 
 def test_plan_difference_names_the_lines_that_changed():
-    assert bench.plan_difference(["SEARCH l USING INDEX i (x=?)"], ["SCAN l"]) == \
+    assert timing.plan_difference(["SEARCH l USING INDEX i (x=?)"], ["SCAN l"]) == \
         "`SEARCH l USING INDEX i (x=?)` instead of `SCAN l`"
-    assert bench.plan_difference(["SCAN c"], ["SCAN c", "USE TEMP B-TREE FOR ORDER BY"]) == \
+    assert timing.plan_difference(["SCAN c"], ["SCAN c", "USE TEMP B-TREE FOR ORDER BY"]) == \
         "no `USE TEMP B-TREE FOR ORDER BY`"
-    assert bench.plan_difference(["SCAN c"], ["SCAN c"]) == "same plan: `SCAN c`"
+    assert timing.plan_difference(["SCAN c"], ["SCAN c"]) == "same plan: `SCAN c`"
 
 
 @pytest.mark.parametrize("ours, baseline, text", [
     (0.001, 0.5, "500×"), (0.01, 0.013, "1.3×"), (0.01, 0.008, "0.8× (slower)"),
     (0.01, 0.0005, "0.05× (slower)"),
-    (1.0, None, f"> {bench.TIMEOUT_S}×"),
+    (1.0, None, f"> {timing.TIMEOUT_S}×"),
 ])
 def test_speedups_read_as_times_faster(ours, baseline, text):
-    assert bench.speedup(ours, baseline) == text
+    assert timing.speedup(ours, baseline) == text
 
 
 def test_the_report_has_every_comparison_with_a_ratio(tmp_path):
@@ -179,6 +179,6 @@ def test_cli_bench_writes_the_report(cli, tmp_path):
 
 
 def test_the_plan_of_a_query_is_fresh_after_an_index_is_dropped(big):
-    first = bench.query_plan(big, queries.CATALOG)
+    first = timing.query_plan(big, queries.CATALOG)
     big.execute("DROP INDEX idx_courses_catalog")
-    assert bench.query_plan(big, queries.CATALOG) != first
+    assert timing.query_plan(big, queries.CATALOG) != first

@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from courselab import checks, generate
+from courselab import bulkload, checks, generate
 from courselab.errors import CourselabError
 from tests.conftest import REPO
 
@@ -147,7 +147,7 @@ def test_rows_are_generated_lazily():
 
 def test_batches_are_bounded_and_parents_come_first(make_db, monkeypatch):
     """With tiny batches every flush still inserts parents before children (FKs are ON)."""
-    monkeypatch.setattr(generate, "BATCH_ROWS", 50)
+    monkeypatch.setattr(bulkload, "BATCH_ROWS", 50)
     sizes = []
 
     class Recording:
@@ -169,13 +169,13 @@ def test_batches_are_bounded_and_parents_come_first(make_db, monkeypatch):
 
 def test_batches_groups_rows_by_table_without_exceeding_the_size():
     stream = [("a", 1), ("b", 1), ("a", 2), ("a", 3), ("b", 2), ("c", 1)]
-    assert list(generate.batches(stream, size=2)) == [
+    assert list(bulkload.batches(stream, size=2)) == [
         ("a", [1]), ("a", [2, 3]), ("b", [1]), ("b", [2]), ("c", [1])]
 
 
 def test_the_load_drops_only_the_triggers_of_009_and_010(make_db):
     conn = make_db(load=False)
-    names = generate.bulk_triggers(conn)
+    names = bulkload.bulk_triggers(conn)
     assert {"review_stats_insert", "enrollment_count_insert", "courses_fts_update"} <= set(names)
     assert not any("prerequisite" in name for name in names)
 
