@@ -44,7 +44,7 @@ def cmd_rollback(args):
 
 
 def cmd_status(args):
-    conn = connect(args.db, create=False)
+    conn = connect(args.db, readonly=True)
     for migration, state in migrate.status(conn, args.migrations):
         print(f"{state:8} {migration.version} {migration.name}")
 

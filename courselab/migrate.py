@@ -278,10 +278,10 @@ def _execute(conn, migration, parsed, up, keep_rows):
                                  "migration's transaction; what ran before it is committed")
         if found and statement.pragma() and statement.pragma()[0] == "foreign_key_check":
             guards.refuse_dangling(name, statement.line, found)
+    guards.refuse_missing_parents(conn, name, missing_before)
     if parsed.foreign_keys_off:
         guards.refuse_dangling(name, parsed.closing_line,
                                conn.execute("PRAGMA foreign_key_check").fetchall())
-    guards.refuse_missing_parents(conn, name, missing_before)
     guards.check_record(conn, migration, name, up, versions_before)
     if keep_rows:
         guards.refuse_lost_rows(name, rows_before, guards.row_counts(conn))
