@@ -220,4 +220,5 @@ def test_no_statement_sequence_of_moves_scores_above_100_percent(db):
 def test_an_unanswered_question_can_still_move_to_another_quiz(db):
     db.execute("INSERT INTO questions (id, quiz_id, body) VALUES ('qn-new', 'qz-select', 'New?')")
     db.execute("UPDATE questions SET quiz_id = 'qz-joins' WHERE id = 'qn-new'")
-    assert db.execute("SELECT quiz_id FROM questions WHERE id = 'qn-new'").fetchone()[0] == "qz-joins"
+    moved = db.execute("SELECT quiz_id FROM questions WHERE id = 'qn-new'").fetchone()[0]
+    assert moved == "qz-joins"
