@@ -50,7 +50,7 @@ COUNTERS = (
 # The aggregates of the counters on courses, by column (the benchmark computes them).
 COUNTER_TRUTH = {k.column: k.truth for k in COUNTERS if k.table == "courses"}
 
-REPAIR = "`courselab check --repair` recomputes them"
+REPAIR = "counters: `courselab check --repair` recomputes them"
 
 
 @dataclass
@@ -216,18 +216,17 @@ def run_checks(conn, directory=None):
     """Every invariant, as a list of Result; DatabaseBusyError if another writer holds the lock."""
     return [
         _result("counters equal their aggregates", REPAIR, counter_drift, conn),
-        _result("search index matches courses", "`courselab check --repair` rebuilds it",
-                fts_problems, conn),
+        _result("search index matches courses",
+                "search index: `courselab check --repair` rebuilds it", fts_problems, conn),
         _result("foreign keys point at rows",
-                "foreign keys were off when these rows were left; delete them (or add the "
-                "rows they name) with the SELECT shown turned into a DELETE", foreign_key_problems,
-                conn),
-        _result("database file is intact", "restore the file from a backup, or rebuild it: "
-                "`sqlite3 FILE .recover`", integrity_problems, conn),
-        _result("applied migrations match their files", "restore the migration files the "
-                "database was built with", migration_problems, conn, directory),
-        _result("schema matches the applied migrations", "the schema was changed outside the "
-                "migrations; rebuild the database (`courselab migrate` a new file, then load "
+                "orphan rows (left while foreign keys were off): delete them, or add the rows "
+                "they name; the SELECT shown finds them", foreign_key_problems, conn),
+        _result("database file is intact", "damaged file: restore it from a backup, or "
+                "rebuild it with `sqlite3 FILE .recover`", integrity_problems, conn),
+        _result("applied migrations match their files", "migrations: restore the files the "
+                "database was migrated with", migration_problems, conn, directory),
+        _result("schema matches the applied migrations", "schema drift (changed outside the "
+                "migrations): rebuild the database (`courselab migrate` a new file, then load "
                 "the data) or put the change in a new migration", schema_drift.drift, conn,
                 directory),
     ]

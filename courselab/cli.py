@@ -99,8 +99,8 @@ def cmd_check(args):
             print(f"     {problem}")
     failed = [result for result in results if not result.ok]
     if failed:
-        fixes = "; ".join(f"{result.name.split()[0]}: {result.fix}" for result in failed)
-        raise CourselabError(f"{len(failed)} invariant(s) broken. To fix, {fixes}")
+        fixes = "; ".join(result.fix for result in failed)
+        raise CourselabError(f"{len(failed)} invariant(s) broken. To fix: {fixes}")
 
 
 def cmd_dashboard(args):

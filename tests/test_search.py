@@ -4,6 +4,7 @@ import unicodedata
 
 import pytest
 
+from courselab import checks
 from courselab.search import search_courses, to_match_query, words
 
 
@@ -86,3 +87,9 @@ def test_the_words_are_what_sqlite_indexes_not_what_a_regex_sees():
     # Python's \w splits 'a\ue000b' (private use) and drops the combining mark of an NFD e.
     assert words("a\ue000b c_d") == ["a\ue000b", "c", "d"]
     assert words(unicodedata.normalize("NFD", "résumé")) == ["résumé"]
+
+
+def test_an_accented_word_among_others_is_a_valid_query(db):
+    add_course(db, "c-new", unicodedata.normalize("NFD", "Résumé writing for café owners"))
+    assert ids(search_courses(db, "writing résumé café")) == ["c-new"]
+    assert checks.fts_problems(db) == []
