@@ -113,6 +113,38 @@ def test_renaming_the_old_table_first_is_refused_since_its_references_follow_the
     refused(conn, directory, "course_tags has a foreign key to tags_old, which does not exist")
 
 
+def courses_rebuild(conn, legacy):
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'courses'").fetchone()[0]
+    create = sql.replace("CREATE TABLE courses", "CREATE TABLE courses_new", 1)
+    return (f"{create};\nINSERT INTO courses_new SELECT * FROM courses;\nDROP TABLE courses;\n"
+            + ("PRAGMA legacy_alter_table=ON;\n" if legacy else "")
+            + "ALTER TABLE courses_new RENAME TO courses;\n")
+
+
+def test_a_rebuild_whose_rename_trips_over_other_tables_triggers_says_what_to_add(project):
+    directory, conn = project
+    write(directory, "rebuild_courses", courses_rebuild(conn, legacy=False),
+          before="PRAGMA foreign_keys=OFF;\n")
+    refused(conn, directory, r"error in trigger \w+: no such table: main.courses .* "
+                             "put PRAGMA legacy_alter_table=ON; before the RENAME")
+
+
+def test_with_legacy_alter_table_the_rebuild_applies_and_the_setting_does_not_leak(project):
+    directory, conn = project
+    enrollments = conn.execute("SELECT COUNT(*) FROM enrollments").fetchone()[0]
+    write(directory, "rebuild_courses", courses_rebuild(conn, legacy=True),
+          before="PRAGMA foreign_keys=OFF;\n")
+    migrate.migrate(conn, directory)
+    assert conn.execute("SELECT COUNT(*) FROM enrollments").fetchone()[0] == enrollments
+    assert conn.execute("PRAGMA legacy_alter_table").fetchone()[0] == 0
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    before = conn.execute("SELECT enrollment_count FROM courses WHERE id = 'c-sql'").fetchone()[0]
+    conn.execute("DELETE FROM enrollments WHERE course_id = 'c-sql' AND rowid = "
+                 "(SELECT MIN(rowid) FROM enrollments WHERE course_id = 'c-sql')")
+    after = conn.execute("SELECT enrollment_count FROM courses WHERE id = 'c-sql'").fetchone()[0]
+    assert after == before - 1  # the counter triggers on enrollments still update courses
+
+
 def test_foreign_keys_are_on_again_after_a_rebuild_fails_on_a_sql_error(project):
     directory, conn = project
     write(directory, "broken", "SELECT nope FROM nowhere;\n", before="PRAGMA foreign_keys=OFF;\n")
