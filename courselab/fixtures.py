@@ -3,24 +3,40 @@
 Each `<table>.csv` has a header of column names; an empty field is NULL. Tables are
 loaded parents first (following the foreign keys), in one transaction: a bad row
 stops the load with `file:line: reason`, and the database is left as it was.
-CSV files whose table does not exist at the database's version are skipped.
+A file for a table that a later migration creates is skipped (the database is not
+there yet); any other file that names no table is refused, with the nearest name.
+
+Counter columns (courses.lesson_count...) are refused, not loaded: the database's
+triggers compute them from the rows loaded, so a value in the file is either the same
+number or a wrong one, and adding it to what the triggers count doubles it. Refusing
+says so; silently recomputing would hide a file that disagrees with its own rows.
 """
 
 import csv
+import difflib
+import io
+import re
 import sqlite3
 from pathlib import Path
 
+from . import migrate
+from .checks import kept_counters
 from .db import table_names, transaction
 from .errors import FixtureError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# Tables that hold no fixture data of their own.
+NOT_LOADED = {"schema_migrations": "the migration runner's own record",
+              "courses_fts": "the search index, computed from courses"}
 
 
 def load(conn, directory=None):
     """Load every `<table>.csv` of `directory` (default: the repo's data/).
 
     Returns {table: rows loaded} in load order. Raises FixtureError naming the file
-    and line of the first bad row; nothing is loaded then.
+    and line of the first bad row (or the file that cannot be loaded); nothing is
+    loaded then.
     """
     directory = Path(directory or DATA_DIR)
     if not directory.is_dir():
@@ -28,12 +44,32 @@ def load(conn, directory=None):
     files = {p.stem: p for p in sorted(directory.glob("*.csv"))}
     if not files:
         raise FixtureError(f"{directory}: no .csv fixture files in it")
-    tables = [t for t in load_order(conn) if t in files]
+    order = load_order(conn)
+    _refuse_unknown_files(files, order)
+    tables = [t for t in order if t in files]
     loaded = {}
     with transaction(conn):
         for table in tables:
             loaded[table] = _load_file(conn, table, files[table])
     return loaded
+
+
+def _refuse_unknown_files(files, tables):
+    """A file must name a table of this database or of a later migration."""
+    later = set()
+    for migration in migrate.discover():
+        later |= set(re.findall(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`\[]?(\w+)",
+                                migration.up.read_text(encoding="utf-8"), re.I))
+    for stem, path in files.items():
+        if stem in NOT_LOADED:
+            raise FixtureError(f"{path.name}: {stem} is {NOT_LOADED[stem]}, not loaded from "
+                               "a file; delete this file")
+        if stem not in tables and stem not in later:
+            near = difflib.get_close_matches(stem, sorted(set(tables) | later), n=1)
+            hint = f"; did you mean {near[0]}.csv?" if near else \
+                f"; the tables are: {', '.join(tables)}"
+            raise FixtureError(f"{path.name}: no table {stem} in this database or its "
+                               f"migrations{hint}")
 
 
 def load_order(conn):
@@ -55,57 +91,75 @@ def _parents(conn, table):
 
 
 def _read_rows(path):
-    """Yield (line, header, row) for a CSV file, with clear errors for bad encoding."""
+    """Yield (line, row) after the header, line being where the row starts in the file.
+
+    Returns the header first (a list; FixtureError if the file is empty). CRLF line
+    endings, a UTF-8 BOM and newlines inside quoted fields are read as CSV means them.
+    """
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        line = data[:exc.start].count(b"\n") + 1
         raise FixtureError(f"{path.name}:{line}: not UTF-8 (byte {exc.object[exc.start]:#x}); "
                            "save the file as UTF-8") from None
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
         if not header:
             raise FixtureError(f"{path.name}:1: empty file; the first line must name the columns")
+        yield header
+        end = reader.line_num
         for row in reader:
-            yield reader.line_num, header, row
+            yield end + 1, row
+            end = reader.line_num
     except csv.Error as exc:
         raise FixtureError(f"{path.name}:{reader.line_num}: malformed CSV ({exc})") from None
 
 
 def _load_file(conn, table, path):
-    columns = [row[1] for row in conn.execute(f"PRAGMA table_info('{table}')")]
+    rows = _read_rows(path)
+    header = next(rows)
+    _check_header(conn, path, table, header)
+    insert = (f"INSERT INTO {table} ({', '.join(header)}) "
+              f"VALUES ({', '.join('?' * len(header))})")
     count = 0
-    for line, header, row in _read_rows(path):
-        if count == 0:
-            _check_header(path, table, header, columns)
+    for line, row in rows:
+        if not row:
+            continue  # an empty line: no record in CSV
         if not any(field.strip() for field in row):
-            continue
+            raise FixtureError(f"{path.name}:{line}: a row of blanks (spaces or empty fields "
+                               "only); delete the line or fill it in")
         if len(row) != len(header):
             raise FixtureError(f"{path.name}:{line}: {len(row)} fields, expected {len(header)} "
                                f"({', '.join(header)})")
         values = [None if field == "" else field for field in row]
         try:
-            conn.execute(f"INSERT INTO {table} ({', '.join(header)}) "
-                         f"VALUES ({', '.join('?' * len(header))})", values)
-        except sqlite3.IntegrityError as exc:
+            conn.execute(insert, values)
+        except sqlite3.DatabaseError as exc:
             reason = _explain(conn, table, dict(zip(header, values, strict=True)), exc)
             raise FixtureError(f"{path.name}:{line}: {reason}") from None
         count += 1
     return count
 
 
-def _check_header(path, table, header, columns):
+def _check_header(conn, path, table, header):
+    columns = [row[1] for row in conn.execute(f"PRAGMA table_info('{table}')")]
     unknown = [name for name in header if name not in columns]
     if unknown:
         raise FixtureError(f"{path.name}:1: unknown column {unknown[0]!r} for table {table} "
                            f"(it has: {', '.join(columns)})")
     if len(set(header)) != len(header):
         raise FixtureError(f"{path.name}:1: a column is named twice in the header")
+    counters = [c.column for c in kept_counters(conn) if c.table == table and c.column in header]
+    if counters:
+        raise FixtureError(f"{path.name}:1: {', '.join(counters)}: counter column(s) the "
+                           "database computes from the rows loaded; remove them from the "
+                           "file (loading them would count every row twice)")
 
 
 def _explain(conn, table, row, exc):
-    """Turn an IntegrityError into a reason that names the values at fault."""
+    """Turn a refused INSERT into a reason that names the values at fault."""
     message = str(exc)
     if message.startswith("FOREIGN KEY"):
         for fk in conn.execute(f"PRAGMA foreign_key_list('{table}')"):

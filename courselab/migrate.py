@@ -249,13 +249,17 @@ def _run(conn, migration, up, keep_rows=False):
 
 @contextmanager
 def _foreign_keys(conn, off):
-    """Foreign keys OFF for the block when `off` (set outside any transaction); ON after."""
+    """Foreign keys OFF for the block when `off` (set outside any transaction); ON after.
+
+    Also undoes a file's `PRAGMA legacy_alter_table=ON` (allowed for a rebuild's RENAME).
+    """
     if off:
         conn.execute("PRAGMA foreign_keys = OFF")
     try:
         yield
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA legacy_alter_table = OFF")
 
 
 def _execute(conn, migration, parsed, up, keep_rows):
@@ -270,9 +274,9 @@ def _execute(conn, migration, parsed, up, keep_rows):
         try:
             found = conn.execute(statement.text).fetchall()
         except sqlite3.Error as exc:
-            first_line = " ".join(statement.tokens)[:80]
+            first_line = statement.text.splitlines()[0][:80]
             raise MigrationError(f"{name}:{statement.line}: {exc} (in: {first_line}); "
-                                 "nothing of this migration was applied") from None
+                                 f"nothing of this migration was applied{_hint(exc)}") from None
         if not conn.in_transaction:
             raise MigrationError(f"{name}:{statement.line}: this statement ended the "
                                  "migration's transaction; what ran before it is committed")
@@ -285,6 +289,13 @@ def _execute(conn, migration, parsed, up, keep_rows):
     guards.check_record(conn, migration, name, up, versions_before)
     if keep_rows:
         guards.refuse_lost_rows(name, rows_before, guards.row_counts(conn))
+
+
+def _hint(exc):
+    """What to do about a RENAME refused because a trigger or view names the dropped table."""
+    if re.match(r"error in (trigger|view) \w+: no such table", str(exc)):
+        return "; put PRAGMA legacy_alter_table=ON; before the RENAME (a table rebuild)"
+    return ""
 
 
 def status(conn, directory=None):

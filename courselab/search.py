@@ -80,9 +80,10 @@ def to_match_query(text, tokenize=DEFAULT_TOKENIZE):
     the index has them; each word is wrapped in double quotes, which makes it a plain
     string to FTS5, so operators (AND, OR, NOT, NEAR), `*`, `^`, `:`, parentheses and
     quotes typed by a user are just characters, never syntax. Every word must match
-    (words joined by spaces; by AND when one is a group, which FTS5 cannot join by a space). A word with accents matches a title stored composed
-    (NFC) or decomposed (NFD, as pasted on macOS): unicode61 strips some accents only
-    in one of the two forms, so both are asked. Returns None when no word is left.
+    (joined by spaces, or by AND when one is a group: FTS5 cannot join a group by a space).
+    A word with accents matches a title stored composed (NFC) or decomposed (NFD, as
+    pasted on macOS): unicode61 strips some accents in one form only, so both are asked.
+    Returns None when no word is left.
     A repeated word is kept once: it adds nothing, and 25,000 copies took FTS5 3 s.
     """
     terms = []

@@ -121,7 +121,8 @@ def split_statements(sql):
         if toks and toks != (";",):
             first = offset + next(m.start() for m in TOKEN.finditer(text)
                                   if m.lastgroup not in ("space", "comment"))
-            found.append(Statement(sql.count("\n", 0, first) + 1, text.strip(),
+            found.append(Statement(sql.count("\n", 0, first) + 1,
+                                   sql[first:offset + len(text)].strip(),
                                    toks[:-1] if toks[-1] == ";" else toks))
     return found
 

@@ -5,7 +5,8 @@ import sqlite3
 
 import pytest
 
-from courselab import checks, migrate
+from courselab import checks, migrate, schema_drift
+from courselab.errors import DatabaseBusyError
 
 COUNTERS = {
     "lesson_count": "SELECT COUNT(*) FROM lessons l JOIN sections s ON s.id = l.section_id "
@@ -100,7 +101,7 @@ def test_check_finds_an_applied_migration_edited_since(cli, tmp_path, db_path):
     directory = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, directory)
     edited = directory / "008_add_indexes.sql"
-    edited.write_text(edited.read_text() + "-- an innocent-looking comment\n")
+    edited.write_text(edited.read_text().replace("ON courses(", "ON courses(created_at, ", 1))
     result = cli("check", "--db", db_path, "--migrations", directory)
     assert result.returncode == 1
     assert "FAIL applied migrations match their files" in result.stdout
@@ -206,3 +207,118 @@ def test_search_sample_finds_a_course_among_many_with_the_same_title(db):
                "SELECT 'c-same-' || i, 'SQL Fundamentals', 1 FROM n")
     assert checks.fts_problems(db, sample=2000) == []
 
+
+
+def raw(path):
+    """A plain sqlite3 connection, as a student's shell session: foreign keys off."""
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def last_line(result):
+    return result.stderr.strip().splitlines()[-1]
+
+
+def test_check_finds_wrong_counters_after_their_triggers_were_dropped(cli, db, db_path):
+    for trigger in ("lesson_count_insert", "enrollment_count_insert", "review_stats_insert"):
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("UPDATE courses SET enrollment_count = 77")
+    result = cli("check", "--db", db_path)
+    assert result.returncode == 1 and no_traceback(result)
+    assert "course c-sql: enrollment_count is 77, expected" in result.stdout
+    assert "trigger enrollment_count_insert is missing" in result.stdout
+
+
+@pytest.mark.parametrize("with_triggers", [False, True])
+def test_check_finds_the_search_index_dropped(cli, db, db_path, with_triggers):
+    if with_triggers:
+        for name in ("courses_fts_insert", "courses_fts_delete", "courses_fts_update"):
+            db.execute(f"DROP TRIGGER {name}")
+    db.execute("DROP TABLE courses_fts")
+    result = cli("check", "--db", db_path)
+    assert result.returncode == 1 and no_traceback(result)
+    assert "table courses_fts is missing" in result.stdout
+    assert "--repair" not in last_line(result) and "rebuild the database" in last_line(result)
+
+
+@pytest.mark.parametrize("change, problem", [
+    ("DROP INDEX idx_enrollments_course_id", "index idx_enrollments_course_id is missing"),
+    ("DROP TRIGGER quiz_answers_question_in_quiz",
+     "trigger quiz_answers_question_in_quiz is missing"),
+    ("DROP TRIGGER enrollment_count_delete; CREATE TRIGGER enrollment_count_delete AFTER DELETE "
+     "ON enrollments BEGIN SELECT 1; END", "trigger enrollment_count_delete differs"),
+    ("CREATE INDEX idx_mine ON users(name)", "index idx_mine is not created by any applied"),
+    ("DROP VIEW attempt_scores", "view attempt_scores is missing"),
+])
+def test_check_compares_the_schema_with_a_fresh_database_at_the_same_version(cli, db, db_path,
+                                                                              change, problem):
+    db.executescript(change)
+    result = cli("check", "--db", db_path)
+    assert result.returncode == 1 and no_traceback(result)
+    assert "FAIL schema matches the applied migrations" in result.stdout
+    assert problem in result.stdout
+    assert "--repair" not in last_line(result)
+
+
+def test_schema_drift_is_judged_at_the_database_version_not_the_newest(make_db):
+    conn = make_db(to="008")
+    assert [r.name for r in checks.run_checks(conn) if not r.ok] == []
+    conn.execute("DROP INDEX idx_courses_published")
+    assert schema_drift.drift(conn) == ["index idx_courses_published is missing"]
+
+
+@pytest.mark.parametrize("value", ["''", "'seven'", "2.5", str(2 ** 63 - 1),
+                                   str(-2 ** 63), "x'00'"])
+def test_odd_stored_counters_are_reported_and_repaired_without_a_traceback(cli, db, db_path,
+                                                                           value):
+    db.execute(f"UPDATE courses SET enrollment_count = {value}, avg_rating = {value} "
+               "WHERE id = 'c-sql'")
+    result = cli("check", "--db", db_path)
+    assert result.returncode == 1 and no_traceback(result), result.stderr
+    assert "course c-sql: enrollment_count is" in result.stdout
+    repaired = cli("check", "--db", db_path, "--repair")
+    assert repaired.returncode == 0 and no_traceback(repaired), repaired.stdout
+    assert tuple(db.execute("SELECT typeof(enrollment_count), typeof(avg_rating) FROM courses "
+                            "WHERE id = 'c-sql'").fetchone()) == ("integer", "real")
+
+
+def test_repair_says_what_it_cannot_fix_and_fixes_the_rest(cli, db, db_path):
+    db.execute("DROP TRIGGER enrollment_count_insert")
+    db.execute("UPDATE courses SET enrollment_count = 0")
+    shell = raw(db_path)
+    shell.execute("DELETE FROM users WHERE id = 'u-ada'")  # foreign keys off: orphans stay
+    shell.close()
+    result = cli("check", "--db", db_path, "--repair")
+    assert result.returncode == 1 and no_traceback(result)
+    assert "repair: fixed course c-sql: enrollment_count is 0" in result.stdout
+    assert "ok   counters equal their aggregates" in result.stdout
+    assert "enrollments: 3 row(s) whose user_id has no row in users" in result.stdout
+    assert "--repair" not in last_line(result)
+    assert "orphan rows" in last_line(result) and "schema drift" in last_line(result)
+
+
+def test_check_while_another_connection_writes_says_busy_not_broken(db, db_path):
+    writer = raw(db_path)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE users SET name = name")
+    db.execute("PRAGMA busy_timeout = 0")  # the CLI waits 5 s first; the answer is the same
+    try:
+        with pytest.raises(DatabaseBusyError, match="busy"):
+            checks.run_checks(db)
+        with pytest.raises(DatabaseBusyError, match="busy"):
+            checks.repair(db)
+    finally:
+        writer.execute("ROLLBACK")
+    assert [r.name for r in checks.run_checks(db) if not r.ok] == []
+
+
+def test_the_cli_check_says_busy_in_one_line_while_the_write_lock_is_held(cli, db_path):
+    writer = raw(db_path)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE users SET name = name")
+    try:
+        result = cli("check", "--db", db_path)
+    finally:
+        writer.execute("ROLLBACK")
+    assert result.returncode == 1 and no_traceback(result)
+    assert result.stdout == "" and len(result.stderr.splitlines()) == 1
+    assert "busy" in result.stderr and "repair" not in result.stderr

@@ -1,8 +1,13 @@
 """The command line: one line per expected error, never a traceback."""
 
+import sqlite3
+import subprocess
+import sys
+
 import pytest
 
 from courselab.cli import build_parser
+from tests.conftest import REPO
 
 
 def commands():
@@ -65,3 +70,62 @@ def test_search_with_empty_text_exits_0_and_prints_nothing(cli, tmp_path):
     cli("migrate", "--db", db)
     result = cli("search", "--db", db, "")
     assert (result.returncode, result.stdout) == (0, "")
+
+
+@pytest.fixture
+def built(cli, tmp_path):
+    """A migrated database with the fixtures, for commands that read one."""
+    db = tmp_path / "c.db"
+    assert cli("migrate", "--db", db).returncode == 0
+    assert cli("load", "--db", db).returncode == 0
+    return db
+
+
+@pytest.mark.parametrize("args, option", [
+    (["search", "--limit", "99999999999999999999", "sql"], "--limit"),
+    (["search", "--limit", str(2 ** 63), "sql"], "--limit"),
+    (["search", "--limit", "-1", "sql"], "--limit"),
+    (["search", "--limit", "0", "sql"], "--limit"),
+    (["search", "--limit", "ten", "sql"], "--limit"),
+    (["generate", "--seed", "9" * 30], "--seed"),
+    (["generate", "--seed", "-5"], "--seed"),
+    (["bench", "--seed", "9" * 30, "--scale", "class"], "--seed"),
+])
+def test_out_of_range_numbers_are_one_line_naming_the_option(cli, built, args, option):
+    result = cli(*args[:1], *(["--db", built] if args[0] != "bench" else []), *args[1:])
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert option in line and "Traceback" not in line
+
+
+def test_the_largest_sqlite_integer_is_a_valid_limit(cli, built):
+    assert cli("search", "--db", built, "--limit", str(2 ** 63 - 1), "sql").stdout == \
+        cli("search", "--db", built, "sql").stdout
+
+
+@pytest.mark.parametrize("args", [["status"], ["check"], ["dashboard"], ["search", "sql"],
+                                  ["load"], ["migrate"]])
+def test_a_reader_that_goes_away_stops_the_command_quietly(built, args):
+    # `courselab status | head -1`: the reader closes the pipe before the output is written.
+    proc = subprocess.Popen([sys.executable, "-m", "courselab", args[0], "--db", str(built),
+                             *args[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "BrokenPipe" not in stderr and "Traceback" not in stderr
+    assert args[0] != "load" or stderr == "" or "duplicate" in stderr
+
+
+def test_a_write_while_another_connection_holds_the_lock_is_one_line(cli, built):
+    writer = sqlite3.connect(built, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE users SET name = name")
+    try:
+        result = cli("load", "--db", built)
+    finally:
+        writer.execute("ROLLBACK")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "busy" in line and "Traceback" not in line

@@ -1,11 +1,13 @@
 """Fixture loading: everything or nothing, and file:line for the row at fault."""
 
 import csv
+import io
 import shutil
+import subprocess
 
 import pytest
 
-from courselab import fixtures
+from courselab import checks, fixtures
 from courselab.errors import FixtureError
 
 APP_TABLES = ["users", "courses", "sections", "lessons", "tags", "course_tags",
@@ -106,3 +108,115 @@ def test_loading_twice_is_refused_and_keeps_the_first_load(db):
     with pytest.raises(FixtureError, match="duplicate"):
         fixtures.load(db)
     assert total_rows(db) == before
+
+
+def export(conn, directory):
+    """Every table of `conn` as `sqlite3 -csv -header` writes it (counters included)."""
+    directory.mkdir()
+    path = conn.execute("PRAGMA database_list").fetchone()["file"]
+    for table in fixtures.load_order(conn):
+        result = subprocess.run(["sqlite3", "-csv", "-header", path, f"SELECT * FROM {table}"],
+                                capture_output=True, check=True)
+        (directory / f"{table}.csv").write_bytes(result.stdout)
+    return directory
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs the sqlite3 shell")
+def test_an_export_with_counter_columns_is_refused_at_courses_csv_and_loads_nothing(
+        make_db, db, tmp_path):
+    exported = export(db, tmp_path / "export")
+    target = make_db(load=False, name="target")
+    with pytest.raises(FixtureError, match=r"^courses.csv:1: lesson_count, enrollment_count, "
+                                           r"review_count, rating_sum, avg_rating: counter"):
+        fixtures.load(target, exported)
+    assert total_rows(target) == 0
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs the sqlite3 shell")
+def test_an_export_without_its_counter_columns_reloads_with_every_counter_right(
+        make_db, db, tmp_path):
+    exported = export(db, tmp_path / "export")
+    courses = exported / "courses.csv"
+    rows = list(csv.reader(courses.read_text(encoding="utf-8").splitlines()))
+    counters = {counter.column for counter in checks.COUNTERS}
+    keep = [i for i, name in enumerate(rows[0]) if name not in counters]
+    with open(courses, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\r\n").writerows([[r[i] for i in keep] for r in rows])
+    target = make_db(load=False, name="target")
+    fixtures.load(target, exported)
+    assert checks.counter_drift(target) == []
+    assert total_rows(target) == total_rows(db)
+
+
+@pytest.mark.parametrize("name, suggestion", [("enrolments.csv", "did you mean enrollments.csv"),
+                                               ("Users.csv", "did you mean users.csv"),
+                                               ("notes.csv", "the tables are")])
+def test_a_file_that_names_no_table_is_refused_with_the_nearest_name(make_db, data_copy, name,
+                                                                      suggestion):
+    (data_copy / "enrollments.csv").rename(data_copy / name)
+    conn = make_db(load=False)
+    with pytest.raises(FixtureError, match=rf"^{name}: no table .*{suggestion}"):
+        fixtures.load(conn, data_copy)
+    assert total_rows(conn) == 0
+
+
+@pytest.mark.parametrize("name", ["schema_migrations.csv", "courses_fts.csv"])
+def test_a_file_for_a_table_that_is_not_data_is_refused(make_db, data_copy, name):
+    (data_copy / name).write_text("version,name\n", encoding="utf-8")
+    with pytest.raises(FixtureError, match=rf"^{name}: .*delete this file"):
+        fixtures.load(make_db(load=False), data_copy)
+
+
+def test_a_header_only_file_with_an_unknown_column_is_refused(make_db, data_copy):
+    (data_copy / "tags.csv").write_text("id,nmae\n", encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"^tags.csv:1: unknown column 'nmae'"):
+        fixtures.load(make_db(load=False), data_copy)
+
+
+@pytest.mark.parametrize("blank", ["   ", ",", " , ", "\t,"])
+def test_a_row_of_blanks_is_refused_with_its_line(make_db, data_copy, blank):
+    path = data_copy / "tags.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:3] + [blank] + lines[3:]) + "\n", encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"^tags.csv:4: a row of blanks"):
+        fixtures.load(make_db(load=False), data_copy)
+
+
+def test_a_bom_crlf_file_with_multi_line_fields_loads_and_reports_the_right_line(make_db,
+                                                                               data_copy):
+    path = data_copy / "courses.csv"
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    description = rows[0].index("description")
+    for row in rows[1:]:
+        row[description] = "First line.\r\nSecond line.\nThird line."
+    rows[-1][rows[0].index("title")] = ""  # NOT NULL: refused, on the line the row starts
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+    first_line_of_last_row = 1 + 3 * (len(rows) - 2) + 1
+    with pytest.raises(FixtureError, match=rf"^courses.csv:{first_line_of_last_row}: NOT NULL"):
+        fixtures.load(make_db(load=False), data_copy)
+    rows.pop()
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+    conn = make_db(load=False, name="ok")
+    alone = data_copy.parent / "alone"
+    alone.mkdir()
+    shutil.copy(path, alone / "courses.csv")
+    fixtures.load(conn, alone)
+    assert conn.execute("SELECT DISTINCT description FROM courses").fetchall()[0][0] == \
+        "First line.\r\nSecond line.\nThird line."
+
+
+def test_a_trigger_raise_during_load_names_its_message_and_the_row(make_db, data_copy):
+    conn = make_db(load=False)
+    conn.execute("CREATE TRIGGER boom BEFORE INSERT ON tags WHEN NEW.name = 'boom' "
+                 "BEGIN SELECT RAISE(ROLLBACK, 'boom refused'); END")
+    path = data_copy / "tags.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "t-boom,boom\n", encoding="utf-8")
+    line = len(text.splitlines()) + 1
+    with pytest.raises(FixtureError, match=rf"^tags.csv:{line}: boom refused"):
+        fixtures.load(conn, data_copy)
+    assert total_rows(conn) == 0 and not conn.in_transaction

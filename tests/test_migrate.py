@@ -200,7 +200,8 @@ def test_rollback_without_a_down_file_is_refused_before_changing_anything(make_d
 def test_status_lists_applied_pending_and_edited(make_db, migrations_copy):
     conn = make_db(load=False, to="002")
     path = migrations_copy / "001_create_users.sql"
-    path.write_text(path.read_text().replace("CREATE TABLE users (", "CREATE TABLE users (nick TEXT,"))
+    path.write_text(path.read_text().replace("CREATE TABLE users (",
+                                             "CREATE TABLE users (nick TEXT,"))
     states = {m.version: state for m, state in migrate.status(conn, migrations_copy)}
     assert states["001"] == "edited"
     assert states["002"] == "applied"

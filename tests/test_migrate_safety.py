@@ -1,8 +1,10 @@
 """The runner keeps its promise with files that students write: whole or nothing, no data lost."""
 
+import hashlib
 import re
 import shutil
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -75,7 +77,8 @@ def test_the_documented_table_rebuild_keeps_every_child_row_and_adds_its_check(p
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("INSERT INTO users (id, name, email) VALUES ('u-x', 'X', 'no-at')")
     conn.execute("DELETE FROM users WHERE id = 'u-ada'")  # the cascades still follow
-    assert conn.execute("SELECT COUNT(*) FROM enrollments WHERE user_id = 'u-ada'").fetchone()[0] == 0
+    left = conn.execute("SELECT COUNT(*) FROM enrollments WHERE user_id = 'u-ada'").fetchone()
+    assert left[0] == 0
 
 
 def test_a_rebuild_that_leaves_a_dangling_reference_is_refused_naming_file_and_table(project):
@@ -88,7 +91,8 @@ def test_a_rebuild_that_leaves_a_dangling_reference_is_refused_naming_file_and_t
 
 def test_without_its_own_foreign_key_check_a_rebuild_is_still_checked_before_commit(project):
     directory, conn = project
-    body = users_rebuild(conn, where=" WHERE id <> 'u-ada'").replace("PRAGMA foreign_key_check;\n", "")
+    body = users_rebuild(conn, where=" WHERE id <> 'u-ada'")
+    body = body.replace("PRAGMA foreign_key_check;\n", "")
     write(directory, "rebuild_users", body, before="PRAGMA foreign_keys = off;\n")
     refused(conn, directory, "foreign key check failed")
 
@@ -107,6 +111,38 @@ def test_renaming_the_old_table_first_is_refused_since_its_references_follow_the
             "INSERT INTO tags SELECT * FROM tags_old;\nDROP TABLE tags_old;\n")
     write(directory, "rebuild_tags", body, before="PRAGMA foreign_keys=OFF;\n")
     refused(conn, directory, "course_tags has a foreign key to tags_old, which does not exist")
+
+
+def courses_rebuild(conn, legacy):
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'courses'").fetchone()[0]
+    create = sql.replace("CREATE TABLE courses", "CREATE TABLE courses_new", 1)
+    return (f"{create};\nINSERT INTO courses_new SELECT * FROM courses;\nDROP TABLE courses;\n"
+            + ("PRAGMA legacy_alter_table=ON;\n" if legacy else "")
+            + "ALTER TABLE courses_new RENAME TO courses;\n")
+
+
+def test_a_rebuild_whose_rename_trips_over_other_tables_triggers_says_what_to_add(project):
+    directory, conn = project
+    write(directory, "rebuild_courses", courses_rebuild(conn, legacy=False),
+          before="PRAGMA foreign_keys=OFF;\n")
+    refused(conn, directory, r"error in trigger \w+: no such table: main.courses .* "
+                             "put PRAGMA legacy_alter_table=ON; before the RENAME")
+
+
+def test_with_legacy_alter_table_the_rebuild_applies_and_the_setting_does_not_leak(project):
+    directory, conn = project
+    enrollments = conn.execute("SELECT COUNT(*) FROM enrollments").fetchone()[0]
+    write(directory, "rebuild_courses", courses_rebuild(conn, legacy=True),
+          before="PRAGMA foreign_keys=OFF;\n")
+    migrate.migrate(conn, directory)
+    assert conn.execute("SELECT COUNT(*) FROM enrollments").fetchone()[0] == enrollments
+    assert conn.execute("PRAGMA legacy_alter_table").fetchone()[0] == 0
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    before = conn.execute("SELECT enrollment_count FROM courses WHERE id = 'c-sql'").fetchone()[0]
+    conn.execute("DELETE FROM enrollments WHERE course_id = 'c-sql' AND rowid = "
+                 "(SELECT MIN(rowid) FROM enrollments WHERE course_id = 'c-sql')")
+    after = conn.execute("SELECT enrollment_count FROM courses WHERE id = 'c-sql'").fetchone()[0]
+    assert after == before - 1  # the counter triggers on enrollments still update courses
 
 
 def test_foreign_keys_are_on_again_after_a_rebuild_fails_on_a_sql_error(project):
@@ -130,7 +166,8 @@ def test_a_pragma_that_cannot_work_inside_the_transaction_is_refused_before_anyt
 
 def test_foreign_keys_off_after_commit_is_refused(project):
     directory, conn = project
-    write(directory, "fk_off_after", "CREATE TABLE thing (a);\n", after="PRAGMA foreign_keys=OFF;\n")
+    write(directory, "fk_off_after", "CREATE TABLE thing (a);\n",
+          after="PRAGMA foreign_keys=OFF;\n")
     refused(conn, directory, "would leave foreign keys off")
 
 
@@ -174,8 +211,7 @@ def test_legitimate_files_apply_whole(project, text):
     assert [m.name for m in migrate.migrate(conn, directory)] == ["add_thing"]
     assert conn.execute("SELECT a FROM thing").fetchall()[0][0] == 42
     assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == reviews - 1
-    assert dict(migrate.status(conn, directory) and
-                [(m.version, s) for m, s in migrate.status(conn, directory)])[version] == "applied"
+    assert dict((m.version, s) for m, s in migrate.status(conn, directory))[version] == "applied"
 
 
 def test_a_file_with_begin_and_no_commit_is_refused(project):
@@ -310,7 +346,7 @@ def test_a_database_with_raw_byte_checksums_is_not_edited_and_migrate_upgrades_t
     directory, conn = project
     for m in migrate.discover(directory):
         conn.execute("UPDATE schema_migrations SET checksum = ? WHERE version = ?",
-                     (__import__("hashlib").sha256(m.up.read_bytes()).hexdigest(), m.version))
+                     (hashlib.sha256(m.up.read_bytes()).hexdigest(), m.version))
     assert {s for _, s in migrate.status(conn, directory)} == {"applied"}
     migrate.migrate(conn, directory)
     stored = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
@@ -361,16 +397,16 @@ def test_a_read_only_connection_refuses_writes(tmp_path):
 def test_a_failing_first_migration_leaves_no_schema_migrations_behind(tmp_path):
     directory = tmp_path / "migrations"
     directory.mkdir()
-    (directory / "001_broken.sql").write_text("BEGIN;\nCREATE TABLE a (x);\nSELECT nope;\nCOMMIT;\n")
+    (directory / "001_broken.sql").write_text("BEGIN;\nCREATE TABLE a (x);\nSELECT nope;\n"
+                                              "COMMIT;\n")
     conn = connect(tmp_path / "new.db")
     with pytest.raises(MigrationError, match="001_broken.sql:3"):
         migrate.migrate(conn, directory)
     assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
-def test_sql_csv_and_notebooks_are_checked_out_with_lf(tmp_path):
+def test_sql_csv_and_notebooks_are_checked_out_with_lf():
     root = migrate.MIGRATIONS_DIR.parent
-    import subprocess
     out = subprocess.run(["git", "check-attr", "eol", "migrations/001_create_users.sql",
                           "data/users.csv", "notebooks/15-Rolling-Back.ipynb"], cwd=root,
                          capture_output=True, text=True, check=True).stdout
