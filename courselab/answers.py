@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from . import editions, exercises
+from .errors import ExerciseError, StaleError
 
 
 @contextmanager
@@ -58,7 +59,7 @@ def record_answers(source, answers_file):
         started = time.perf_counter()
         for entry in record_notebook(path):
             if entry["id"] in answers:
-                raise SystemExit(f"{path.name}: exercise {entry['id']} is also in "
+                raise ExerciseError(f"{path.name}: exercise {entry['id']} is also in "
                                  f"{answers[entry['id']]['notebook']}")
             answers[entry.pop("id")] = entry
         print(f"recorded {len(expected)} answers of {path.name} "
@@ -70,12 +71,12 @@ def record_answers(source, answers_file):
     Path(answers_file).write_text(text, encoding="utf-8")
     problems = editions.answers_problems(answers, source)
     if problems:
-        raise SystemExit("not recorded: " + "; ".join(problems))
+        raise ExerciseError("not recorded: " + "; ".join(problems))
     print(f"wrote {len(answers)} answers to {answers_file}")
 
 
-def check(source, answers_file):
-    """Exit 1 with a message naming the command to run if the answers file is stale."""
+def verify(source, answers_file):
+    """Raise StaleError naming `make answers` if the answers file is out of date."""
     problems = editions.answers_problems(exercises.expected_answers(answers_file), source)
     if problems:
-        raise SystemExit(f"answers stale ({'; '.join(problems)}): run `make answers`")
+        raise StaleError(f"answers stale ({'; '.join(problems)}): run `make answers`")

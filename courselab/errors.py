@@ -17,13 +17,13 @@ class FixtureError(CourselabError):
     """A fixture file or row could not be loaded."""
 
 
-class ReviewError(CourselabError):
-    """A review was refused (rating out of range, unknown course)."""
-
-
 class QuizError(CourselabError):
     """A quiz attempt was refused (unknown user or quiz, a choice of another question)."""
 
 
 class ExerciseError(CourselabError):
     """A reference solution could not be recorded (no solution cell ran, or it shows nothing)."""
+
+
+class StaleError(CourselabError):
+    """A generated artefact differs from its source; the message names the make target."""

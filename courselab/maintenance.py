@@ -9,18 +9,13 @@ and exits 1 naming what is stale and the make target that regenerates it.
 import sys
 from pathlib import Path
 
-from .errors import CourselabError
+from .errors import StaleError
 
 
 def cmd_nav(args):
     from . import notebooks
 
-    if args.verify:
-        stale = notebooks.update_nav(check_only=True)
-        if stale:
-            raise CourselabError(f"navigation is stale in {', '.join(stale)}: run `make nav`")
-        return
-    for name in notebooks.update_nav():
+    for name in notebooks.update_nav(verify=args.verify):
         print(f"updated {name}")
 
 
@@ -50,7 +45,7 @@ def cmd_student(args):
     if args.verify:
         stale = editions.stale_student(args.notebooks, args.student)
         if stale:
-            raise CourselabError(f"student edition stale ({', '.join(stale)}): "
+            raise StaleError(f"student edition stale ({', '.join(stale)}): "
                                  "run `make student`")
         return
     written = editions.write_student(args.notebooks, args.student)
@@ -63,7 +58,7 @@ def cmd_answers(args):
     args.notebooks = args.notebooks or editions.NOTEBOOKS
     args.answers = args.answers or exercises.ANSWERS_FILE
     if args.verify:
-        answers.check(args.notebooks, args.answers)
+        answers.verify(args.notebooks, args.answers)
     else:
         answers.record_answers(args.notebooks, args.answers)
 

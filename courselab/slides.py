@@ -13,12 +13,12 @@ The notebook's `rise.scroll` is turned on for the rare cell taller than a whole 
 
 import math
 import re
-from pathlib import Path
 
 import nbformat
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAME = re.compile(r"^\d\d-[A-Za-z0-9-]+\.ipynb$")
+from .errors import StaleError
+from .notebooks import series
+
 BUDGET = 18   # lines of text that fit one slide on a 1280x720 projector at RISE's font size
 WIDTH = 90    # characters per line before a long line wraps
 PICTURE = 14  # lines a plot takes
@@ -117,9 +117,9 @@ def with_slides(nb):
 def update_slides(paths, verify=False):
     """Set the slide metadata of `paths` (all numbered notebooks if empty); print a summary.
 
-    With `verify`, write nothing and exit 1 naming the notebooks whose slides are stale.
+    With `verify`, write nothing and raise StaleError naming the notebooks that are stale.
     """
-    paths = paths or sorted(p for p in NOTEBOOKS.glob("*.ipynb") if NAME.match(p.name))
+    paths = paths or series()
     stale = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
@@ -128,6 +128,6 @@ def update_slides(paths, verify=False):
             if not verify:
                 nbformat.write(nb, path)
     if verify and stale:
-        raise SystemExit(f"slide metadata is stale in {', '.join(stale)}: run `make slides`")
+        raise StaleError(f"slide metadata is stale in {', '.join(stale)}: run `make slides`")
     state = "stale" if verify else "updated"
     print(f"slides: {len(stale)} of {len(paths)} notebook(s) {state}")
