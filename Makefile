@@ -45,7 +45,7 @@ lab: db
 test: lint unit nbval
 
 lint: $(STAMP)
-	$(BIN)/ruff check courselab tests
+	$(BIN)/ruff check .
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
