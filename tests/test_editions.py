@@ -1,8 +1,8 @@
 """Instructor and student editions, recorded answers, a student's reset, and slide metadata.
 
-The notebooks have no exercises yet, so a small sample notebook with five exercises (a
-query, an ordered query, an error asked for, a pandas answer, a state checked with an
-explicit value) is built here and run through the whole pipeline in real kernels.
+A small sample notebook with five exercises (a query, an ordered query, an error asked for,
+a pandas answer, a state checked with an explicit value) is built here and run through the
+whole pipeline in real kernels; the committed student edition runs with its answers empty.
 """
 
 import json
