@@ -15,21 +15,14 @@ from pathlib import Path
 import nbformat
 
 from .errors import CourselabError, ExerciseError
+from .notebooks import NOTEBOOKS, series
 
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = REPO / "notebooks"
-STUDENT = REPO / "student"
-NAME = re.compile(r"^\d\d-[A-Za-z0-9-]+\.ipynb$")
+STUDENT = NOTEBOOKS.parent / "student"
 DATABASE = re.compile(r"^\d\d\.db(-wal|-shm|-journal)?$")
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
 CHECK_OR_HINT = re.compile(r"""\b(check|hint)\(\s*["']""")
 SQL_PLACEHOLDER = "-- your query here"
 PYTHON_PLACEHOLDER = "# your code here"
-
-
-def series(directory):
-    """The numbered notebooks of a directory, in order."""
-    return sorted(p for p in Path(directory).glob("*.ipynb") if NAME.match(p.name))
 
 
 def _tags(cell):

@@ -17,10 +17,6 @@ class FixtureError(CourselabError):
     """A fixture file or row could not be loaded."""
 
 
-class ReviewError(CourselabError):
-    """A review was refused (rating out of range, unknown course)."""
-
-
 class QuizError(CourselabError):
     """A quiz attempt was refused (unknown user or quiz, a choice of another question)."""
 
@@ -31,3 +27,7 @@ class ExerciseError(CourselabError):
 
 class DatabaseBusyError(CourselabError):
     """Another connection holds the database's write lock for longer than the busy timeout."""
+
+
+class StaleError(CourselabError):
+    """A generated artefact differs from its source; the message names the make target."""
