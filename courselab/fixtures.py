@@ -10,10 +10,11 @@ import csv
 import sqlite3
 from pathlib import Path
 
+from . import resources
 from .db import table_names, transaction
 from .errors import FixtureError
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = resources.data_dir()
 
 
 def load(conn, directory=None):

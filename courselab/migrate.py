@@ -13,10 +13,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import resources
 from .db import transaction
 from .errors import MigrationError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = resources.migrations_dir()
 UP_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 DOWN_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.down\.sql$")
 TRANSACTION_CONTROL = re.compile(
