@@ -40,9 +40,10 @@ help:
 	@echo "make clean      remove build/ and notebook databases (keeps .venv)"
 
 # Set-up: exactly the locked packages (--require-hashes; pip-sync drops any the lock no longer
-# lists), courselab itself built with the locked setuptools, and mermaid: `make test` then runs
-# with no network.
-$(STAMP): requirements.txt pyproject.toml | $(MERMAID_JS)
+# lists), courselab itself built with the locked setuptools, mermaid, and the Datasette
+# environment (a few seconds; its test then runs in CI instead of skipping): `make test` then
+# runs with no network.
+$(STAMP): requirements.txt pyproject.toml | $(MERMAID_JS) $(BROWSE)/.installed
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and \
 	  "requirements.txt is locked for Python 3.11: run make PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
