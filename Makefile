@@ -4,12 +4,22 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     := build/courselab.db
+BROWSE := .venv-browse
+# pip-compile's options for both locks: hashes for every file of every package, pip and
+# setuptools pinned too (--allow-unsafe), no machine-specific index lines.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+               --no-emit-index-url --no-emit-find-links
+# The HTML export draws diagrams with mermaid's classic-script build, fetched once by `make vendor`
+# (the same version and SHA-256 as MERMAID_VERSION / MERMAID_SHA256 in courselab/notebooks.py).
+MERMAID_VERSION := 11.10.0
+MERMAID_SHA256  := 0755e39315802b1f9644afbc95ef1eccd4015a47399deae280bf1c1fd33835c2
+MERMAID_JS      := build/vendor/mermaid-$(MERMAID_VERSION).min.js
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # `make lab` opens the student edition; instructors: `make lab EDITION=notebooks`.
 EDITION ?= student
 
 .PHONY: help lab test lint unit nbval notebooks nav html schema db bench clean \
-        student answers slides reset
+        student answers slides reset vendor lock browse browse-env
 
 help:
 	@echo "make lab        set up .venv, build $(DB) with fixtures, open JupyterLab on notebook 00"
@@ -24,14 +34,50 @@ help:
 	@echo "make schema     regenerate schema.sql from the migrations"
 	@echo "make db         rebuild $(DB) from the migrations and data/"
 	@echo "make bench      generate the large dataset and measure it (a few minutes): build/bench.md"
+	@echo "make browse     browse $(DB) in Datasette (own environment $(BROWSE))"
+	@echo "make vendor     fetch what the tests need offline (mermaid.min.js into build/vendor)"
+	@echo "make lock       re-lock requirements.txt and browse/requirements.txt after editing a .in"
 	@echo "make clean      remove build/ and notebook databases (keeps .venv)"
 
-$(STAMP): requirements.txt pyproject.toml
+# Set-up: exactly the locked packages (--require-hashes; pip-sync drops any the lock no longer
+# lists), courselab itself built with the locked setuptools, mermaid, and the Datasette
+# environment (a few seconds; its test then runs in CI instead of skipping): `make test` then
+# runs with no network.
+$(STAMP): requirements.txt pyproject.toml | $(MERMAID_JS) $(BROWSE)/.installed
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and \
+	  "requirements.txt is locked for Python 3.11: run make PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/pip-sync --quiet requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+vendor: $(MERMAID_JS)
+
+$(MERMAID_JS):
+	mkdir -p $(@D)
+	rm -rf $(@D)/npm && mkdir $(@D)/npm
+	cd $(@D)/npm && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null
+	tar -xzOf $(@D)/npm/mermaid-$(MERMAID_VERSION).tgz package/dist/mermaid.min.js > $@.part
+	rm -rf $(@D)/npm
+	echo "$(MERMAID_SHA256)  $@.part" | sha256sum --check --quiet
+	mv $@.part $@
+
+lock: $(STAMP)
+	$(PIP_COMPILE) --output-file=requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file=browse/requirements.txt browse/requirements.in
+
+$(BROWSE)/.installed: browse/requirements.txt
+	$(PYTHON) -m venv $(BROWSE)
+	$(BROWSE)/bin/python -m pip install --quiet --require-hashes -r browse/requirements.txt
+	touch $@
+
+browse-env: $(BROWSE)/.installed
+
+browse: browse-env
+	test -f $(DB) || $(MAKE) db
+	$(BROWSE)/bin/datasette serve $(DB) --metadata browse/metadata.yml \
+	  --plugins-dir browse/plugins --host 127.0.0.1 --port 8001
 
 db: $(STAMP)
 	mkdir -p build
@@ -39,10 +85,10 @@ db: $(STAMP)
 	$(BIN)/courselab migrate --db $(DB)
 	$(BIN)/courselab load --db $(DB)
 
-lab: db
+lab: vendor db
 	$(BIN)/jupyter lab $(LAB_ROOT) $(EDITION)/00-Start-Here.ipynb
 
-test: lint unit nbval
+test: vendor lint unit nbval
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -43,9 +43,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import resources
 from .errors import ExerciseError
 
-ANSWERS_FILE = Path(__file__).with_name("exercises.json")
+ANSWERS_FILE = resources.answers_file()
 RECORD_ENV = "COURSELAB_RECORD_ANSWERS"
 FILE_ENV = "COURSELAB_EXERCISES"
 DECIMALS = 6

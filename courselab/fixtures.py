@@ -19,12 +19,12 @@ import re
 import sqlite3
 from pathlib import Path
 
-from . import migrate
+from . import migrate, resources
 from .checks import kept_counters
 from .db import table_names, transaction
 from .errors import FixtureError
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = resources.data_dir()
 
 # Tables that hold no fixture data of their own.
 NOT_LOADED = {"schema_migrations": "the migration runner's own record",

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from . import guards, sqlfile
+from . import guards, resources, sqlfile
 from .db import transaction
 from .errors import MigrationError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = resources.migrations_dir()
 UP_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 DOWN_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.down\.sql$")
 

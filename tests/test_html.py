@@ -4,10 +4,12 @@ Needs `/usr/bin/chromium` (`apt-get install -y chromium`): skipped without it, f
 without it when CI is set (CI=true), so that CI cannot pass by skipping. One browser
 is started for all pages and driven over the DevTools protocol on a pipe (no port, no
 extra package): each page is loaded, given time to draw its Mermaid diagrams, and asked
-what it shows.
+what it shows. mermaid.min.js comes from set-up (`make vendor`, checked against its SHA-256):
+the tests never fetch it, and fail if set-up was not run.
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -21,7 +23,8 @@ from urllib.parse import unquote, urlparse
 import nbformat
 import pytest
 
-from courselab.notebooks import export_html, mermaid_js
+from courselab import notebooks as nbtools
+from courselab.notebooks import export_html
 from tests.conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -139,6 +142,16 @@ class Browser:
         os.close(self._read)
 
 
+def _require_vendored_mermaid():
+    """Fail unless set-up (`make vendor`) stored the pinned mermaid.min.js: tests never fetch."""
+    path = nbtools.VENDOR / f"mermaid-{nbtools.MERMAID_VERSION}.min.js"
+    if not path.exists():
+        pytest.fail(f"{path.relative_to(REPO)} is missing: run `make vendor` (set-up fetches it)")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != nbtools.MERMAID_SHA256:
+        pytest.fail(f"{path.relative_to(REPO)} does not match its pinned SHA-256: delete it and "
+                    "run `make vendor`")
+
+
 def _build_and_browse(folder):
     """Export the series into folder/site and record every page's report."""
     export_html(folder / "site")
@@ -161,10 +174,7 @@ def site(request, tmp_path_factory):
     missing = pytest.fail if os.environ.get("CI") else pytest.skip
     if CHROMIUM is None:
         missing("headless browser test: install Debian's chromium (apt-get install -y chromium)")
-    try:
-        mermaid_js()
-    except SystemExit as exc:
-        missing(f"mermaid.min.js is not cached in build/vendor and npm failed: {exc}")
+    _require_vendored_mermaid()
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if hasattr(request.config, "workerinput") else base
     folder = shared / "courselab-html"

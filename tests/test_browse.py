@@ -1,0 +1,123 @@
+"""`make browse`: real Datasette and sqlite-utils from .venv-browse on a fixture database.
+
+Datasette is started on a free loopback port with the configuration `make browse` uses, and
+asked over HTTP. Needs .venv-browse (`make browse-env`; set-up builds it): skipped without it,
+failed without it when CI is set (CI=true).
+"""
+
+import html
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import REPO
+
+BROWSE_BIN = REPO / ".venv-browse" / "bin"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    """A fixture database at the latest migration, as `make db` builds it."""
+    if not (BROWSE_BIN / "datasette").exists():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "no .venv-browse: run `make browse-env`")
+    from courselab import fixtures, migrate
+    from courselab.db import connect
+
+    path = tmp_path_factory.mktemp("browse") / "courselab.db"
+    with connect(path) as conn:
+        migrate.migrate(conn)
+        fixtures.load(conn)
+    conn.close()
+    return path
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(database):
+    """Base URL of a running Datasette serving `database` as `make browse` does."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [BROWSE_BIN / "datasette", "serve", database, "--metadata", "browse/metadata.yml",
+         "--plugins-dir", "browse/plugins", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                pytest.fail(f"datasette stopped: {server.stderr.read()[-300:]}")
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def _fts_ids(database, query):
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        return sorted(r[0] for r in conn.execute(
+            "SELECT c.id FROM courses_fts JOIN courses c ON c.rowid = courses_fts.rowid "
+            "WHERE courses_fts MATCH ?", (query,)))
+
+
+def test_the_courses_page_has_a_search_box_that_searches_the_full_text_index(site, database):
+    page = _get(f"{site}/courselab/courses?_search=sql")
+    assert re.search(r'<input[^>]*name="_search"[^>]*value="sql"', page)
+    rows = json.loads(_get(f"{site}/courselab/courses.json?_search=sql&_shape=array"))
+    assert sorted(r["id"] for r in rows) == _fts_ids(database, "sql") != []
+
+
+def test_a_word_only_in_a_description_is_found_through_the_index(site, database):
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        title, description = conn.execute(
+            "SELECT title, description FROM courses WHERE description <> '' LIMIT 1").fetchone()
+    word = next(w for w in re.findall(r"[A-Za-z]{5,}", description)
+                if w.lower() not in title.lower())
+    rows = json.loads(_get(f"{site}/courselab/courses.json?_search={word}&_shape=array"))
+    assert sorted(r["id"] for r in rows) == _fts_ids(database, word) != []
+
+
+def test_the_courses_page_offers_facets(site):
+    data = json.loads(_get(f"{site}/courselab/courses.json"))
+    assert {"difficulty", "is_published"} <= set(data["facet_results"])
+
+
+def test_every_foreign_key_link_on_the_enrollments_page_opens_its_row(site):
+    page = _get(f"{site}/courselab/enrollments")
+    links = {html.unescape(h) for h in re.findall(r'<td class="col-\w+_id[^"]*"><a href="([^"]+)"',
+                                                  page)}
+    assert any("/courselab/courses" in link for link in links)
+    assert any("/courselab/users" in link for link in links)
+    for link in links:
+        path, _, query = link.partition("?")
+        try:
+            rows = json.loads(_get(f"{site}{path}.json?_shape=array&{query}"))
+        except urllib.error.HTTPError as exc:
+            pytest.fail(f"{link}: {exc.code}")
+        assert len(rows) == 1, link
+
