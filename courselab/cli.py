@@ -115,6 +115,17 @@ def cmd_bench(args):
     print(f"bench: written to {args.out}", file=sys.stderr)
 
 
+def cmd_grade(args):
+    from . import grade, grade_report  # imports nbclient and matplotlib: only this command
+
+    graded = grade.grade(args.submissions, grade.Limits(timeout=args.timeout), args.jobs,
+                         progress=not args.quiet and sys.stderr.isatty())
+    written = [*grade_report.write_csv(graded, args.out),
+               grade_report.write_report(graded, args.report or args.out.with_suffix(".html"))]
+    print(grade_report.summary_line(graded))
+    print("written: " + ", ".join(str(p) for p in written))
+
+
 def _confirm(question):
     """Ask on stdin; only an answer starting with y is a yes (no input at all is a no)."""
     print(question, end=" ", flush=True)
@@ -225,6 +236,26 @@ def build_parser():
     sub.add_argument("--seed", type=int, default=0, help="seed of the dataset (default 0)")
     sub.add_argument("--out", type=Path, default=Path("build/bench.md"),
                      help="markdown file to write (default: build/bench.md)")
+
+    sub = command("grade", cmd_grade,
+                  "Grade a class: re-run every submitted notebook (stored outputs are never "
+                  "trusted) and write a verdict per student and exercise, a summary and a class "
+                  "report. WARNING: student code runs as YOUR user, with your files within its "
+                  "reach (clean environment, temporary folder, CPU/memory/file-size limits, but "
+                  "no sandbox): grade untrusted submissions inside a container (see README).",
+                  "courselab grade submissions/ --out grades.csv --report report.html", db=False)
+    sub.add_argument("submissions", type=Path,
+                     help="folder with one folder per student (named by the student's id) "
+                          "holding that student's notebooks, named as in student/")
+    sub.add_argument("--out", type=Path, required=True,
+                     help="grades CSV to write; the summary goes beside it (NAME-summary.csv)")
+    sub.add_argument("--report", type=Path, default=None,
+                     help="class report, one offline HTML file (default: --out with .html)")
+    sub.add_argument("--timeout", type=int, default=60,
+                     help="seconds a cell may run before it is stopped (default 60)")
+    sub.add_argument("--jobs", type=int, default=None,
+                     help="notebooks graded at once (default: one per core)")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub = command("reset", cmd_reset,
                   "Give a student clean notebooks and fresh databases, after asking; other "

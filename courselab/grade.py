@@ -72,10 +72,10 @@ def series_exercises():
     by_notebook = {}
     for exercise_id, entry in exercises.expected_answers().items():
         by_notebook.setdefault(entry["notebook"], []).append(exercise_id)
-    return {name: sorted(ids, key=_number) for name, ids in by_notebook.items()}
+    return {name: sorted(ids, key=exercise_order) for name, ids in by_notebook.items()}
 
 
-def _number(exercise_id):
+def exercise_order(exercise_id):
     return [int(part) for part in exercise_id.split(".") if part.isdigit()]
 
 
@@ -261,5 +261,5 @@ def grade(submissions, limits=None, jobs=None, progress=False):
             graded.problems.extend((student, name, text) for text in problems)
             bar.update()
     order = {v: i for i, v in enumerate(sorted({(r.student, r.notebook) for r in graded.rows}))}
-    graded.rows.sort(key=lambda r: (order[(r.student, r.notebook)], _number(r.exercise)))
+    graded.rows.sort(key=lambda r: (order[(r.student, r.notebook)], exercise_order(r.exercise)))
     return graded
