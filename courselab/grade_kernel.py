@@ -6,6 +6,7 @@ had completed are run again, so the cells after it see the same state as before.
 """
 
 import contextlib
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +22,11 @@ from nbclient.util import run_sync
 
 from . import sandbox
 
+# nbclient logs a timeout as an error, and asyncio a poller left waiting on a stopped channel
+# ("Task exception was never retrieved"): both are expected here, and the verdict says it.
+_QUIET = logging.getLogger("courselab.grade_kernel")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
 PROBE_SECONDS = 10  # how long an interrupted kernel has to answer a trivial cell
 MAX_RESTARTS = 3
 
@@ -58,6 +64,7 @@ class Kernel:
         self.client = None
 
     def __enter__(self):
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         self.folder = Path(tempfile.mkdtemp(prefix="courselab-grade-"))
         self.work = self.folder / "work"
         self.home = self.folder / "home"
@@ -77,7 +84,8 @@ class Kernel:
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.specs)]))
         self.client = NotebookClient(nbformat.v4.new_notebook(), km=manager, timeout=self.timeout,
                                      allow_errors=True, interrupt_on_timeout=False,
-                                     startup_timeout=60, shutdown_kernel="immediate")
+                                     startup_timeout=60, shutdown_kernel="immediate",
+                                     log=_QUIET)
         # The kernel's own stderr (its warnings, a student's os.write(2, ...)) is not ours.
         self.client.start_new_kernel(cwd=str(self.work), env=sandbox.clean_env(self.home),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
