@@ -106,6 +106,11 @@ def cmd_generate(args):
 
 
 def cmd_bench(args):
+    if args.grading:
+        from . import grade_bench  # starts kernels: only this measurement needs it
+
+        print(grade_bench.measure(args.grading, jobs=args.jobs, progress=sys.stderr.isatty()))
+        return
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = bench.run(args.scale, args.seed, workdir=args.out.parent,
                        progress=sys.stderr.isatty(),
@@ -231,6 +236,11 @@ def build_parser():
                   "Build a dataset in a temporary database and measure what each design "
                   "decision buys, as ratios; print and save a markdown report.",
                   "courselab bench --scale medium --out build/bench.md", db=False)
+    sub.add_argument("--grading", type=int, metavar="STUDENTS", default=None,
+                     help="instead, time `courselab grade` on a synthetic class of STUDENTS "
+                          "students x 3 notebooks (30 is a class)")
+    sub.add_argument("--jobs", type=int, default=None,
+                     help="with --grading: notebooks graded at once (default: one per core)")
     sub.add_argument("--scale", choices=list(generate.SCALES), default="large",
                      help="dataset to build (default: large, a few minutes)")
     sub.add_argument("--seed", type=int, default=0, help="seed of the dataset (default 0)")
