@@ -131,6 +131,11 @@ def cmd_generate(args):
 
 
 def cmd_bench(args):
+    if args.grading:
+        from . import grade_bench  # starts kernels: only this measurement needs it
+
+        print(grade_bench.measure(args.grading, jobs=args.jobs, progress=sys.stderr.isatty()))
+        return
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = bench.run(args.scale, args.seed, workdir=args.out.parent,
                        progress=sys.stderr.isatty(),
@@ -138,6 +143,17 @@ def cmd_bench(args):
     args.out.write_text(report, encoding="utf-8")
     print(report, end="")
     print(f"bench: written to {args.out}", file=sys.stderr)
+
+
+def cmd_grade(args):
+    from . import grade, grade_report  # imports nbclient and matplotlib: only this command
+
+    graded = grade.grade(args.submissions, grade.Limits(timeout=args.timeout), args.jobs,
+                         progress=not args.quiet and sys.stderr.isatty())
+    written = [*grade_report.write_csv(graded, args.out),
+               grade_report.write_report(graded, args.report or args.out.with_suffix(".html"))]
+    print(grade_report.summary_line(graded))
+    print("written: " + ", ".join(str(p) for p in written))
 
 
 def _confirm(question):
@@ -247,12 +263,37 @@ def build_parser():
                   "Build a dataset in a temporary database and measure what each design "
                   "decision buys, as ratios; print and save a markdown report.",
                   "courselab bench --scale medium --out build/bench.md", db=False)
+    sub.add_argument("--grading", type=int, metavar="STUDENTS", default=None,
+                     help="instead, time `courselab grade` on a synthetic class of STUDENTS "
+                          "students x 3 notebooks (30 is a class)")
+    sub.add_argument("--jobs", type=int, default=None,
+                     help="with --grading: notebooks graded at once (default: one per core)")
     sub.add_argument("--scale", choices=list(generate.SCALES), default="large",
                      help="dataset to build (default: large, a few minutes)")
     sub.add_argument("--seed", type=whole_number(0), default=0,
                      help="seed of the dataset (default 0)")
     sub.add_argument("--out", type=Path, default=Path("build/bench.md"),
                      help="markdown file to write (default: build/bench.md)")
+
+    sub = command("grade", cmd_grade,
+                  "Grade a class: re-run every submitted notebook (stored outputs are never "
+                  "trusted) and write a verdict per student and exercise, a summary and a class "
+                  "report. WARNING: student code runs as YOUR user, with your files within its "
+                  "reach (clean environment, temporary folder, CPU/memory/file-size limits, but "
+                  "no sandbox): grade untrusted submissions inside a container (see README).",
+                  "courselab grade submissions/ --out grades.csv --report report.html", db=False)
+    sub.add_argument("submissions", type=Path,
+                     help="folder with one folder per student (named by the student's id) "
+                          "holding that student's notebooks, named as in student/")
+    sub.add_argument("--out", type=Path, required=True,
+                     help="grades CSV to write; the summary goes beside it (NAME-summary.csv)")
+    sub.add_argument("--report", type=Path, default=None,
+                     help="class report, one offline HTML file (default: --out with .html)")
+    sub.add_argument("--timeout", type=int, default=60,
+                     help="seconds a cell may run before it is stopped (default 60)")
+    sub.add_argument("--jobs", type=int, default=None,
+                     help="notebooks graded at once (default: one per core)")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub = command("reset", cmd_reset,
                   "Give a student clean notebooks and fresh databases, after asking; other "

@@ -1,0 +1,265 @@
+"""Grading a class: re-run every submitted notebook and give each exercise a verdict.
+
+SUBMISSIONS holds one folder per student (the folder's name is the student's id) with that
+student's notebooks, named as in `student/`. Each notebook runs from its submitted file
+(stored outputs are never read), in a fresh limited kernel (see `sandbox`), one cell at a time
+with a timeout per cell. Each exercise's check cell is run with the real `check`, and its
+one-line answer becomes the verdict:
+
+    right        check said right ✓
+    wrong        check said not yet; detail is the reason the student saw
+    unanswered   the answer cell is still the placeholder
+    error        the answer cell raised, the check cell is missing, or the file is unusable
+    timeout      the answer cell ran past the timeout and was stopped
+
+Bad input (a folder without notebooks, a file that is not a notebook or not JSON, a notebook
+of another series, a file over the size cap, a kernel that dies) is a verdict and a problem
+line, never a crash. Notebooks are graded in parallel, each worker holding one notebook.
+"""
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import nbformat
+
+from . import editions, exercises
+from .errors import CourselabError
+from .grade_kernel import Kernel, Unrecoverable
+
+VERDICTS = ("right", "wrong", "unanswered", "error", "timeout")
+_CHECK_LINE = re.compile(r"""^check\(\s*["'](\d\d\.\d+)["']""")
+_IGNORED = re.compile(r"^(\..*|\d\d\.db(-wal|-shm|-journal)?)$")  # hidden files, notebook dbs
+
+
+@dataclass
+class Limits:
+    """Per-cell timeout, per-kernel CPU seconds, memory and file size, submitted file size."""
+
+    timeout: int = 60
+    cpu_seconds: int = 900
+    memory_mb: int = 4096
+    file_mb: int = 512
+    max_notebook_mb: int = 20
+
+    def kernel(self):
+        return self.cpu_seconds, self.memory_mb, self.file_mb
+
+
+@dataclass
+class Row:
+    student: str
+    notebook: str
+    exercise: str
+    verdict: str
+    detail: str = ""
+
+
+@dataclass
+class Graded:
+    """The class's verdict rows, the problem lines, and who submitted what."""
+
+    rows: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # (student, notebook, text)
+    submitted: dict = field(default_factory=dict)  # student -> set of notebook names
+
+
+def series_exercises():
+    """{notebook file name: [exercise ids in order]} for every notebook with exercises."""
+    by_notebook = {}
+    for exercise_id, entry in exercises.expected_answers().items():
+        by_notebook.setdefault(entry["notebook"], []).append(exercise_id)
+    return {name: sorted(ids, key=exercise_order) for name, ids in by_notebook.items()}
+
+
+def exercise_order(exercise_id):
+    return [int(part) for part in exercise_id.split(".") if part.isdigit()]
+
+
+def series_names():
+    """File names of the series: those with exercises and the rest of `student/`."""
+    return set(series_exercises()) | {p.name for p in editions.series(editions.STUDENT)}
+
+
+# -- Reading a submission --------------------------------------------------------------------
+
+class BadNotebook(Exception):
+    """A submitted file that cannot be graded; the message says why, in one line."""
+
+
+def read_notebook(path, max_mb):
+    """The notebook at `path`, or BadNotebook: too big, not UTF-8, not JSON, not a notebook."""
+    size = path.stat().st_size
+    if size > max_mb * 2**20:
+        raise BadNotebook(f"file of {size / 2**20:.0f} MB, over the {max_mb} MB cap: not graded")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadNotebook("not a notebook (not UTF-8 text)") from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except nbformat.reader.NotJSONError as exc:
+        raise BadNotebook(f"not valid JSON ({str(exc).splitlines()[0][:80]})") from None
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a non-notebook
+        raise BadNotebook(f"not a Jupyter notebook ({type(exc).__name__})") from None
+    if not isinstance(nb.get("cells"), list):
+        raise BadNotebook("not a Jupyter notebook (no cells)")
+    return nb
+
+
+def check_id(source):
+    """The exercise id if a cell is only a `check("NN.k"...)` call, else None."""
+    lines = [line.strip() for line in source.splitlines()
+             if line.strip() and not line.strip().startswith("#")]
+    match = len(lines) == 1 and _CHECK_LINE.match(lines[0])
+    return match.group(1) if match else None
+
+
+def code_cells(nb):
+    return [c.get("source", "") for c in nb["cells"]
+            if c.get("cell_type") == "code" and c.get("source", "").strip()]
+
+
+# -- From a check's line to a verdict ---------------------------------------------------------
+
+def classify(exercise_id, text):
+    """(verdict, detail) from what `check(exercise_id)` printed."""
+    lines = (line.strip() for line in text.splitlines())
+    line = next((line for line in lines if line.startswith(f"{exercise_id}:")), None)
+    if line is None:
+        return "error", "check printed no verdict"
+    said = line[len(exercise_id) + 1:].strip()
+    said = said.split(" Hint: ")[0]
+    if said.startswith("right"):
+        return "right", said.removeprefix("right ✓").strip(" ()")
+    if said.startswith("not answered yet"):
+        return "unanswered", ""
+    if said.startswith("not yet:"):
+        return "wrong", said.removeprefix("not yet:").split(". Stuck?")[0].strip()
+    return "error", said
+
+
+def _verdict(exercise_id, answer, outcome, timeout):
+    """The verdict of an exercise from its answer cell's and its check cell's outcomes."""
+    if answer is not None and answer.status == "timeout":
+        return "timeout", f"the answer cell ran over {timeout} s and was stopped"
+    if answer is not None and answer.status == "dead":
+        return "error", "the kernel died running the answer cell (os._exit, a crash or a limit)"
+    if outcome.status == "error" and exercise_id not in outcome.text:
+        return "error", f"check raised {outcome.error}"
+    if outcome.status != "ok" and outcome.status != "error":
+        return "error", f"the check cell did not finish ({outcome.status})"
+    verdict, detail = classify(exercise_id, outcome.text)
+    if verdict == "wrong" and answer is not None and answer.status == "error":
+        return "error", detail
+    return verdict, detail
+
+
+def grade_notebook(student, path, limits):
+    """([Row], [problem text]) for one submitted notebook; never raises for bad input."""
+    name = path.name
+    expected = series_exercises().get(name, [])
+    try:
+        nb = read_notebook(path, limits.max_notebook_mb)
+    except BadNotebook as exc:
+        return [Row(student, name, e, "error", str(exc)) for e in expected], [str(exc)]
+    cells = code_cells(nb)
+    if not any(check_id(source) in expected for source in cells):
+        text = "not a courselab notebook of this series (none of its check cells)"
+        return [Row(student, name, e, "error", text) for e in expected], [text]
+    verdicts, problems = {}, []
+    try:
+        with Kernel(limits.kernel(), limits.timeout) as kernel:
+            answer = None
+            for source in cells:
+                exercise_id = check_id(source)
+                if exercise_id in expected and exercise_id not in verdicts:
+                    # `check` re-imported: a student's own `check = ...` does not judge.
+                    outcome = kernel.run(f"from courselab.exercises import check\n{source}")
+                    verdicts[exercise_id] = _verdict(exercise_id, answer, outcome, limits.timeout)
+                    continue
+                answer = kernel.run(source)
+                if answer.status == "dead":
+                    problems.append("the kernel died (restarted; later cells still graded)")
+    except Unrecoverable as exc:
+        problems.append(f"grading stopped: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a kernel that cannot start must not stop the class
+        problems.append(f"the kernel did not start ({type(exc).__name__}: {exc})")
+    rows = []
+    for e in expected:
+        missing = problems[-1] if problems else f"no check(\"{e}\") cell in the notebook"
+        verdict, detail = verdicts.get(e) or ("error", missing)
+        rows.append(Row(student, name, e, verdict, " ".join(detail.split())))
+    return rows, problems
+
+
+# -- The class ---------------------------------------------------------------------------------
+
+def collect(submissions, graded):
+    """[(student, notebook path)] to grade; problems of folders and stray files go in `graded`."""
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise CourselabError(f"{submissions} is not a folder: pass the folder that holds one "
+                             "folder per student")
+    names, known = series_names(), series_exercises()
+    jobs = []
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            _bad(graded, entry.name, "", "not a folder: each student's notebooks go in a "
+                                         "folder named by the student's id")
+            continue
+        graded.submitted[entry.name] = set()
+        files = sorted(p for p in entry.iterdir() if p.is_file() and not _IGNORED.match(p.name))
+        if not any(p.suffix == ".ipynb" for p in files):
+            _bad(graded, entry.name, "", "no notebooks (.ipynb) in the folder")
+        for path in files:
+            if path.suffix != ".ipynb":
+                _bad(graded, entry.name, path.name, "not a notebook (.ipynb): not graded")
+            elif path.name not in names:
+                _bad(graded, entry.name, path.name, "not a notebook of this series: name it "
+                                                    "as in student/")
+            elif path.name in known:
+                graded.submitted[entry.name].add(path.name)
+                jobs.append((entry.name, path))
+    return jobs
+
+
+def _bad(graded, student, notebook, text):
+    graded.rows.append(Row(student, notebook, "", "error", text))
+    graded.problems.append((student, notebook, text))
+
+
+def grade(submissions, limits=None, jobs=None, progress=False):
+    """Grade every notebook under `submissions`; return a Graded.
+
+    `jobs` workers run at once (default: one per core); `progress` shows a tqdm bar on stderr.
+    """
+    from tqdm import tqdm
+
+    limits = limits or Limits()
+    graded = Graded()
+    work = collect(submissions, graded)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool, \
+            tqdm(total=len(work), unit="notebook", disable=not progress) as bar:
+        futures = {pool.submit(grade_notebook, student, path, limits): (student, path.name)
+                   for student, path in work}
+        for future in as_completed(futures):
+            student, name = futures[future]
+            try:
+                rows, problems = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker killed from outside (OOM)
+                problems = [f"the grader's worker failed ({type(exc).__name__})"]
+                rows = [Row(student, name, e, "error", problems[0])
+                        for e in series_exercises()[name]]
+            graded.rows.extend(rows)
+            graded.problems.extend((student, name, text) for text in problems)
+            bar.update()
+    order = {v: i for i, v in enumerate(sorted({(r.student, r.notebook) for r in graded.rows}))}
+    graded.rows.sort(key=lambda r: (order[(r.student, r.notebook)], exercise_order(r.exercise)))
+    return graded
