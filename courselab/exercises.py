@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import probes
 from .errors import ExerciseError
 
 ANSWERS_FILE = Path(__file__).with_name("exercises.json")
@@ -289,7 +290,8 @@ def verdict(exercise_id, answer, with_hint=False, answers=None):
         line = f"{exercise_id}: not answered yet: write your answer in the cell above, run " \
                "it, then run this cell"
     else:
-        ok, reason = compare(exercise_id, answer, expected)
+        judge = probes.judge if "probe" in expected else compare  # design-first exercises
+        ok, reason = judge(exercise_id, answer, expected)
         line = f"{exercise_id}: right ✓ ({reason})" if ok else \
             f"{exercise_id}: not yet: {reason}. Stuck? hint(\"{exercise_id}\")"
     if with_hint:
@@ -303,16 +305,20 @@ def record(exercise_id, answer, path):
         raise ExerciseError(f"{exercise_id}: no solution cell ran before check(\"{exercise_id}\")")
     source = answer.source
     ordered = bool(_ORDERED.search(source))
-    if answer.error is not None:
+    probe = probes.named_in(source)
+    if probe:  # a design exercise: checked by behaviour, nothing to hash
+        entry = {"id": exercise_id, **probes.reference_entry(exercise_id, answer)}
+    elif answer.error is not None:
         columns, rows = _error_table(answer.error)
     elif answer.value is None:
         raise ExerciseError(f"{exercise_id}: the solution cell shows no result; end it with "
                             "the query or the value to check")
     else:
         columns, rows = table(answer.value)
-    entry = {"id": exercise_id, **fingerprint(exercise_id, columns, rows, ordered),
-             "hint": " ".join(_HINT.findall(source)),
-             "solution_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()}
+    if not probe:
+        entry = {"id": exercise_id, **fingerprint(exercise_id, columns, rows, ordered)}
+    entry.update(hint=" ".join(_HINT.findall(source)),
+                 solution_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest())
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(entry, ensure_ascii=False) + "\n")
     return entry
