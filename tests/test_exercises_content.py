@@ -550,16 +550,16 @@ EXPECTED_12_19 = {
     "15.4": (["type", "name"], [["index", "sqlite_autoindex_schema_migrations_1"],
                                 ["table", "schema_migrations"]]),
     # c-sql is required by c-nosql and c-design; c-design by c-perf (and c-nosql).
-    "16.1": (["id", "title"], [["c-design", "Relational Database Design"],
+    "16.2": (["id", "title"], [["c-design", "Relational Database Design"],
                                ["c-nosql", "Document Databases"],
                                ["c-perf", "SQLite Performance"]]),
     # c-perf needs c-design completed: nobody has. c-design needs c-sql completed: Ada and
     # Donald have; Grace has not, Edgar is not even enrolled in c-sql.
-    "16.2": (["user_id", "course_id"], [["u-ada", "c-perf"], ["u-donald", "c-perf"],
+    "16.3": (["user_id", "course_id"], [["u-ada", "c-perf"], ["u-donald", "c-perf"],
                                         ["u-edgar", "c-design"], ["u-grace", "c-design"],
                                         ["u-grace", "c-perf"]]),
     # Both keys cascade: the three rows naming c-design go, c-nosql -> c-sql stays.
-    "16.3": (["course_id", "prerequisite_id"], [["c-nosql", "c-sql"]]),
+    "16.4": (["course_id", "prerequisite_id"], [["c-nosql", "c-sql"]]),
     "17.1": (["error", "message"],
              [["IntegrityError", "attempt refused: the user is not enrolled in the course of "
                                  "this quiz"]]),
@@ -571,15 +571,15 @@ EXPECTED_12_19 = {
              [["qn-joins-2", 4, 2], ["qn-joins-1", 4, 3], ["qn-select-3", 4, 3],
               ["qn-select-1", 5, 4], ["qn-select-2", 5, 4]]),
     # Left after the lesson: Ada's l-design-3 and l-perf-1, Edgar's l-design-2.
-    "18.1": (["course_id", "bookmarks"], [["c-design", 2], ["c-perf", 1], ["c-nosql", 0],
+    "18.2": (["course_id", "bookmarks"], [["c-design", 2], ["c-perf", 1], ["c-nosql", 0],
                                           ["c-python", 0], ["c-sql", 0]]),
-    "18.2": (["lesson_id", "note", "created_at"],
+    "18.3": (["lesson_id", "note", "created_at"],
              [["l-design-3", "Re-read, then do the exercises", "2026-03-26 09:00:00"],
               ["l-perf-1", None, "2026-04-02 10:00:00"]]),
-    "18.3": (["error", "message"],
+    "18.4": (["error", "message"],
              [["IntegrityError", "CHECK constraint failed: length(note) BETWEEN 1 AND 500"]]),
     # Ada completed l-perf-1 in the cell before: her bookmark on it goes.
-    "18.4": (["user_id", "lesson_id"], [["u-ada", "l-design-3"], ["u-edgar", "l-design-2"]]),
+    "18.5": (["user_id", "lesson_id"], [["u-ada", "l-design-3"], ["u-edgar", "l-design-2"]]),
     # Plain averages: 5, 13 / 3, and 4.0 twice, tie broken by id.
     "19.1": (["id", "bayesian_rating"], [["c-perf", 5], ["c-sql", 4.33], ["c-design", 4],
                                          ["c-python", 4]]),
@@ -719,22 +719,22 @@ WRONG_12_19 = [
     ("15.2", 'from courselab import search_courses\n\nmigrate.migrate(db, to="010")\n'
              'search_courses(db, "sql")',
      "5 columns instead of 1"),
-    ("16.2", "%%sql\nSELECT e.user_id, e.course_id FROM enrollments e\n"
+    ("16.3", "%%sql\nSELECT e.user_id, e.course_id FROM enrollments e\n"
              "WHERE EXISTS (SELECT 1 FROM course_prerequisites cp\n"
              "              WHERE cp.course_id = e.course_id\n"
              "  AND NOT EXISTS (SELECT 1 FROM enrollments done WHERE done.user_id = e.user_id\n"
              "                  AND done.course_id = cp.prerequisite_id))",
-     "16.2: not yet: 1 row instead of 5."),  # "enrolled" is not "completed": only Edgar
+     "16.3: not yet: 1 row instead of 5."),  # "enrolled" is not "completed": only Edgar
     ("17.1", "%%sql\nCREATE TRIGGER t BEFORE INSERT ON quiz_attempts\n"
              "WHEN NEW.user_id = 'u-edgar' BEGIN SELECT RAISE(ABORT, 'not enrolled'); END;\n"
              "INSERT INTO quiz_attempts (id, user_id, quiz_id, attempt_no) "
              "VALUES ('qa-edgar', 'u-edgar', 'qz-select', 1);",
      "the right kind of error, but not the one asked for (not enrolled)"),
-    ("18.1", "%%sql\nSELECT c.id AS course_id, COUNT(*) AS bookmarks FROM courses c\n"
+    ("18.2", "%%sql\nSELECT c.id AS course_id, COUNT(*) AS bookmarks FROM courses c\n"
              "LEFT JOIN sections s ON s.course_id = c.id LEFT JOIN lessons l "
              "ON l.section_id = s.id\nLEFT JOIN bookmarks b ON b.lesson_id = l.id GROUP BY c.id",
      "the right shape, but the values of column bookmarks differ"),  # counts lessons too
-    ("18.2", "%%sql\nDELETE FROM bookmarks WHERE user_id = 'u-ada' AND lesson_id = 'l-design-3';\n"
+    ("18.3", "%%sql\nDELETE FROM bookmarks WHERE user_id = 'u-ada' AND lesson_id = 'l-design-3';\n"
              "INSERT INTO bookmarks (user_id, lesson_id, note) "
              "VALUES ('u-ada', 'l-design-3', 'Re-read, then do the exercises');\n"
              "SELECT lesson_id, note, created_at FROM bookmarks WHERE user_id = 'u-ada'",
