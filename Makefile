@@ -73,8 +73,9 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python scripts/dump_schema.py > schema.sql
 
+# SOLUTIONS=1: self-learners may see each solution after two hints (never for graded classes).
 student: $(STAMP)
-	$(BIN)/python scripts/editions.py student
+	$(BIN)/python scripts/editions.py student $(if $(SOLUTIONS),--with-solutions,)
 
 answers: $(STAMP)
 	$(BIN)/python scripts/editions.py answers

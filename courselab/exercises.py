@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import probes
+from . import ladder, probes
 from .errors import ExerciseError
 
 ANSWERS_FILE = Path(__file__).with_name("exercises.json")
@@ -285,18 +285,29 @@ def verdict(exercise_id, answer, with_hint=False, answers=None):
     expected = answers.get(exercise_id)
     if expected is None:
         return f"{exercise_id}: no such exercise (an instructor runs `make answers` to add it)"
-    if answer is None or (answer.source is not None and is_blank(answer.source)
-                          and answer.error is None):
+    blank = answer is None or (answer.source is not None and is_blank(answer.source)
+                               and answer.error is None)
+    if "letters" in expected:  # a letter question may be answered in the check itself
+        blank = answer is None or answer.value is None
+    if blank:
         line = f"{exercise_id}: not answered yet: write your answer in the cell above, run " \
                "it, then run this cell"
     else:
-        judge = probes.judge if "probe" in expected else compare  # design-first exercises
-        ok, reason = judge(exercise_id, answer, expected)
+        ok, reason = _judge(exercise_id, answer, expected)
         line = f"{exercise_id}: right ✓ ({reason})" if ok else \
             f"{exercise_id}: not yet: {reason}. Stuck? hint(\"{exercise_id}\")"
     if with_hint:
         line += f" Hint: {expected.get('hint') or 'none for this one'}"
     return line
+
+
+def _judge(exercise_id, answer, expected):
+    """(ok, reason) by the exercise's kind: a design (probes), a letter (ladder), a result."""
+    if "probe" in expected:
+        return probes.judge(exercise_id, answer, expected)
+    if "letters" in expected:
+        return ladder.judge_letters(exercise_id, answer, expected, compare)
+    return compare(exercise_id, answer, expected)
 
 
 def record(exercise_id, answer, path):
@@ -317,7 +328,7 @@ def record(exercise_id, answer, path):
         columns, rows = table(answer.value)
     if not probe:
         entry = {"id": exercise_id, **fingerprint(exercise_id, columns, rows, ordered)}
-    entry.update(hint=" ".join(_HINT.findall(source)),
+    entry.update(hint=" ".join(_HINT.findall(source)), **ladder.entry_fields(source),
                  solution_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest())
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -343,11 +354,17 @@ def check(exercise_id, answer=_CELL_ABOVE, *, hint=False):
     print(verdict(exercise_id, last, with_hint=hint))
 
 
-def hint(exercise_id):
-    """Print the hint of an exercise."""
+def hint(exercise_id, level=1):
+    """Print the hint of an exercise; level 2 a second hint, 3 the solution where allowed."""
     _state["checking"] = True
     expected = expected_answers().get(exercise_id)
     if expected is None:
         print(f"{exercise_id}: no such exercise")
     else:
-        print(f"{exercise_id} hint: {expected.get('hint') or 'none for this one'}")
+        print(ladder.hint_line(exercise_id, expected, level))
+
+
+def solution(exercise_id):
+    """Print the reference solution, if this edition was built with solutions allowed."""
+    _state["checking"] = True
+    print(ladder.solution_text(exercise_id))

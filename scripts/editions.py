@@ -1,6 +1,7 @@
 """Generate the student edition and the expected answers from the instructor notebooks.
 
     python scripts/editions.py student   # notebooks/ -> student/ (solutions emptied)
+    python scripts/editions.py student --with-solutions  # ... plus solutions.json (self-study)
     python scripts/editions.py answers   # run the solutions, write courselab/exercises.json
     python scripts/editions.py check     # exit 1 if student/ or exercises.json is stale
 
@@ -97,9 +98,12 @@ def main(argv=None):
     parser.add_argument("--notebooks", type=Path, default=editions.NOTEBOOKS)
     parser.add_argument("--student", type=Path, default=editions.STUDENT)
     parser.add_argument("--answers", type=Path, default=exercises.ANSWERS_FILE)
+    parser.add_argument("--with-solutions", action="store_true",
+                        help="student: let hint(ID, 3) show the solutions (not for graded classes)")
     args = parser.parse_args(argv)
     if args.command == "student":
-        written = editions.write_student(args.notebooks, args.student)
+        written = editions.write_student(args.notebooks, args.student,
+                                         solutions=args.with_solutions)
         print(f"student edition: {len(written)} notebook(s) updated in {args.student}")
     elif args.command == "answers":
         record_answers(args.notebooks, args.answers)
