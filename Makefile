@@ -119,8 +119,9 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/courselab schema > schema.sql
 
+# SOLUTIONS=1: self-learners may see each solution after two hints (never for graded classes).
 student: $(STAMP)
-	$(BIN)/courselab notebooks student
+	$(BIN)/courselab notebooks student $(if $(SOLUTIONS),--with-solutions,)
 
 answers: $(STAMP)
 	$(BIN)/courselab notebooks answers

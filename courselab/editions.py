@@ -14,13 +14,14 @@ from pathlib import Path
 
 import nbformat
 
+from . import ladder
 from .errors import CourselabError, ExerciseError
 from .notebooks import NOTEBOOKS, series
 
 STUDENT = NOTEBOOKS.parent / "student"
 DATABASE = re.compile(r"^\d\d\.db(-wal|-shm|-journal)?$")
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
-CHECK_OR_HINT = re.compile(r"""\b(check|hint)\(\s*["']""")
+CHECK_OR_HINT = re.compile(r"""\b(check|hint|solution)\(\s*["']""")
 SQL_PLACEHOLDER = "-- your query here"
 PYTHON_PLACEHOLDER = "# your code here"
 
@@ -72,7 +73,8 @@ def student_edition(nb):
             cell.source = placeholder(cell.source)
             cell.metadata["tags"] = ["exercise" if t == "solution" else t for t in tags]
             _clear(cell)
-        elif cell.cell_type == "code" and CHECK_OR_HINT.search(cell.source):
+        elif cell.cell_type == "code" and (CHECK_OR_HINT.search(cell.source)
+                                           or "reveal" in tags):  # shown after a prediction
             _clear(cell)
         kept.append(cell)
     nb.cells = kept
@@ -84,20 +86,30 @@ def _text(nb):
 
 
 def student_texts(source=NOTEBOOKS):
-    """{file name: text of its student edition} for every numbered instructor notebook."""
-    return {p.name: _text(student_edition(nbformat.read(p, as_version=4)))
-            for p in series(source)}
+    """{file name: text of its student edition} for every numbered instructor notebook.
+
+    The Markdown files beside them (the glossary, the cheat sheet) are carried as they are.
+    """
+    texts = {p.name: _text(student_edition(nbformat.read(p, as_version=4)))
+             for p in series(source)}
+    texts.update({p.name: p.read_text(encoding="utf-8") for p in sorted(Path(source).glob("*.md"))})
+    return texts
 
 
-def write_student(source=NOTEBOOKS, target=STUDENT, prune=True):
+def write_student(source=NOTEBOOKS, target=STUDENT, prune=True, solutions=False):
     """Write the student edition into `target`; return the names written.
 
     Only notebooks whose text changes are written. With `prune`, numbered notebooks in
     `target` that no longer exist in `source` are deleted (never with a student's folder).
+    With `solutions`, `solutions.json` lets `hint(ID, 3)` show each reference solution (for
+    self-learners); without, any old one is removed (graded classes, the default).
     """
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     texts = student_texts(source)
+    ladder.write_solutions(ladder.solutions_of(
+        pair for path in series(source)
+        for pair in exercises(nbformat.read(path, as_version=4), path.name)), target, solutions)
     written = []
     for name, text in texts.items():
         path = target / name

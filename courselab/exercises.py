@@ -20,7 +20,7 @@ number of rows, the same values (floats rounded to 6 places, 4.0 == 4), and the 
 order only where the exercise says the order matters.
 
 For an author. The expected answers are in `exercises.json` beside this module, generated
-from the reference solutions by `scripts/editions.py answers` (`make answers`), never written
+from the reference solutions by `courselab notebooks answers` (`make answers`), never written
 by hand. It keeps per exercise only the column names, the row count, the `ordered` flag, the
 hint, and SHA-256 hashes (of the whole result, of its sorted rows, of each column's values), so
 a student's notebook cannot read the answer, only test a guess. In the instructor notebooks a
@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import resources
+from . import ladder, probes, resources
 from .errors import ExerciseError
 
 ANSWERS_FILE = resources.answers_file()
@@ -285,17 +285,29 @@ def verdict(exercise_id, answer, with_hint=False, answers=None):
     expected = answers.get(exercise_id)
     if expected is None:
         return f"{exercise_id}: no such exercise (an instructor runs `make answers` to add it)"
-    if answer is None or (answer.source is not None and is_blank(answer.source)
-                          and answer.error is None):
+    blank = answer is None or (answer.source is not None and is_blank(answer.source)
+                               and answer.error is None)
+    if "letters" in expected:  # a letter question may be answered in the check itself
+        blank = answer is None or answer.value is None
+    if blank:
         line = f"{exercise_id}: not answered yet: write your answer in the cell above, run " \
                "it, then run this cell"
     else:
-        ok, reason = compare(exercise_id, answer, expected)
+        ok, reason = _judge(exercise_id, answer, expected)
         line = f"{exercise_id}: right ✓ ({reason})" if ok else \
             f"{exercise_id}: not yet: {reason}. Stuck? hint(\"{exercise_id}\")"
     if with_hint:
         line += f" Hint: {expected.get('hint') or 'none for this one'}"
     return line
+
+
+def _judge(exercise_id, answer, expected):
+    """(ok, reason) by the exercise's kind: a design (probes), a letter (ladder), a result."""
+    if "probe" in expected:
+        return probes.judge(exercise_id, answer, expected)
+    if "letters" in expected:
+        return ladder.judge_letters(exercise_id, answer, expected, compare)
+    return compare(exercise_id, answer, expected)
 
 
 def record(exercise_id, answer, path):
@@ -304,16 +316,20 @@ def record(exercise_id, answer, path):
         raise ExerciseError(f"{exercise_id}: no solution cell ran before check(\"{exercise_id}\")")
     source = answer.source
     ordered = bool(_ORDERED.search(source))
-    if answer.error is not None:
+    probe = probes.named_in(source)
+    if probe:  # a design exercise: checked by behaviour, nothing to hash
+        entry = {"id": exercise_id, **probes.reference_entry(exercise_id, answer)}
+    elif answer.error is not None:
         columns, rows = _error_table(answer.error)
     elif answer.value is None:
         raise ExerciseError(f"{exercise_id}: the solution cell shows no result; end it with "
                             "the query or the value to check")
     else:
         columns, rows = table(answer.value)
-    entry = {"id": exercise_id, **fingerprint(exercise_id, columns, rows, ordered),
-             "hint": " ".join(_HINT.findall(source)),
-             "solution_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()}
+    if not probe:
+        entry = {"id": exercise_id, **fingerprint(exercise_id, columns, rows, ordered)}
+    entry.update(hint=" ".join(_HINT.findall(source)), **ladder.entry_fields(source),
+                 solution_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest())
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(entry, ensure_ascii=False) + "\n")
     return entry
@@ -338,11 +354,17 @@ def check(exercise_id, answer=_CELL_ABOVE, *, hint=False):
     print(verdict(exercise_id, last, with_hint=hint))
 
 
-def hint(exercise_id):
-    """Print the hint of an exercise."""
+def hint(exercise_id, level=1):
+    """Print the hint of an exercise; level 2 a second hint, 3 the solution where allowed."""
     _state["checking"] = True
     expected = expected_answers().get(exercise_id)
     if expected is None:
         print(f"{exercise_id}: no such exercise")
     else:
-        print(f"{exercise_id} hint: {expected.get('hint') or 'none for this one'}")
+        print(ladder.hint_line(exercise_id, expected, level))
+
+
+def solution(exercise_id):
+    """Print the reference solution, if this edition was built with solutions allowed."""
+    _state["checking"] = True
+    print(ladder.solution_text(exercise_id))

@@ -48,7 +48,8 @@ def cmd_student(args):
             raise StaleError(f"student edition stale ({', '.join(stale)}): "
                                  "run `make student`")
         return
-    written = editions.write_student(args.notebooks, args.student)
+    written = editions.write_student(args.notebooks, args.student,
+                                     solutions=args.with_solutions)
     print(f"student edition: {len(written)} notebook(s) updated in {args.student}")
 
 
@@ -120,6 +121,9 @@ def register(commands):
                      help="the instructor edition (default: the repo's notebooks/)")
     sub.add_argument("--student", type=Path, default=None,
                      help="folder of the student edition (default: the repo's student/)")
+    sub.add_argument("--with-solutions", action="store_true",
+                     help="let hint(ID, 3) show each solution, for self-learners "
+                          "(never for a graded class)")
     _verify_option(sub, "the student edition")
 
     sub = command(steps, "answers", cmd_answers,

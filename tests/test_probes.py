@@ -1,0 +1,156 @@
+"""Design-first probes: the project's own migration passes, common flawed designs are named."""
+
+import re
+
+import pytest
+
+from courselab import exercises, migrate, probes, workbook
+from courselab.errors import ExerciseError
+from courselab.exercises import Answer
+
+
+def design_of(version):
+    """A migration's statements as a student would write them: no BEGIN, COMMIT or record."""
+    text = workbook.migration_source(version)
+    text = re.sub(r"^\s*(BEGIN|COMMIT);\s*$", "", text, flags=re.MULTILINE)
+    return re.sub(r"^INSERT INTO schema_migrations.*$", "", text, flags=re.MULTILINE)
+
+
+def without(text, pattern):
+    changed = re.sub(pattern, "", text, flags=re.IGNORECASE | re.DOTALL)
+    assert changed != text, f"the reference design has no {pattern!r} to take out"
+    return changed
+
+
+@pytest.fixture
+def student_db(make_db, tmp_path):
+    """Factory: the database of notebook NN at `before`, with a student's design applied."""
+    def make(before, design):
+        conn = make_db(to=before, name="16")
+        conn.executescript(design)
+        return tmp_path / "16.db"
+    return make
+
+
+PREREQUISITES = design_of("011")
+BOOKMARKS = design_of("014")
+TRIGGERS = r"CREATE\s+TRIGGER.*?\bEND\s*;"
+
+
+@pytest.mark.parametrize("design, flaw", [
+    (PREREQUISITES, None),
+    (without(PREREQUISITES, r"ON DELETE CASCADE"), "a course that other courses require cannot "
+                                                    "be deleted"),
+    (without(PREREQUISITES, TRIGGERS), "a cycle of two courses is accepted"),
+    (without(PREREQUISITES, r",\s*CONSTRAINT no_self_prerequisite CHECK \([^)]*\)"),
+     "a course can still require itself"),
+    (PREREQUISITES.replace("PRIMARY KEY (course_id, prerequisite_id),", ""),
+     "the same prerequisite can be recorded twice for a course"),
+    ("CREATE TABLE course_prerequisites (course_id TEXT, prerequisite_id TEXT);",
+     "a course can still require itself"),
+])
+def test_prerequisites_probe_passes_the_reference_and_names_the_first_flaw(student_db, design,
+                                                                           flaw):
+    path = student_db("010", design)
+    found = probes.first_flaw("prerequisites", path)
+    assert found == flaw if flaw is None else found.startswith(flaw), found
+
+
+def test_prerequisites_probe_refuses_a_cycle_check_that_only_looks_one_step_down(student_db):
+    one_step = without(PREREQUISITES, TRIGGERS) + """
+        CREATE TRIGGER no_two_cycle BEFORE INSERT ON course_prerequisites
+        WHEN EXISTS (SELECT 1 FROM course_prerequisites
+                     WHERE course_id = NEW.prerequisite_id AND prerequisite_id = NEW.course_id)
+        BEGIN SELECT RAISE(ABORT, 'cycle'); END;"""
+    found = probes.first_flaw("prerequisites", student_db("010", one_step))
+    assert found.startswith("a cycle of four courses is accepted")
+
+
+def test_prerequisites_probe_refuses_a_check_that_forbids_shortcuts(student_db):
+    no_shortcuts = without(PREREQUISITES, TRIGGERS) + """
+        CREATE TRIGGER no_reuse BEFORE INSERT ON course_prerequisites
+        WHEN EXISTS (WITH RECURSIVE below(id) AS (SELECT NEW.prerequisite_id UNION
+                     SELECT cp.prerequisite_id FROM course_prerequisites cp
+                     JOIN below ON cp.course_id = below.id)
+                     SELECT 1 FROM below WHERE id = NEW.course_id)
+          OR EXISTS (WITH RECURSIVE below(id) AS (SELECT NEW.course_id UNION
+                     SELECT cp.prerequisite_id FROM course_prerequisites cp
+                     JOIN below ON cp.course_id = below.id)
+                     SELECT 1 FROM below WHERE id = NEW.prerequisite_id)
+        BEGIN SELECT RAISE(ABORT, 'no'); END;"""
+    found = probes.first_flaw("prerequisites", student_db("010", no_shortcuts))
+    assert found.startswith("a shortcut is refused")
+
+
+@pytest.mark.parametrize("design, flaw", [
+    (BOOKMARKS, None),
+    (without(BOOKMARKS, r"(?<=REFERENCES lessons\(id\)) ON DELETE CASCADE"),
+     "a lesson that has bookmarks cannot be deleted"),
+    (without(BOOKMARKS, r"(?<=REFERENCES users\(id\))   ON DELETE CASCADE"),
+     "a user who has bookmarks cannot be deleted"),
+    (without(BOOKMARKS, r"DEFAULT \(datetime\('now'\)\)"),
+     "a bookmark with only its user and lesson is refused"),
+    (without(BOOKMARKS, r"NOT NULL DEFAULT \(datetime\('now'\)\)"),
+     "created_at is not filled in by the database"),
+    (BOOKMARKS.replace("PRIMARY KEY (user_id, lesson_id),", "id INTEGER UNIQUE,"),
+     "a user can bookmark the same lesson twice"),
+    ("CREATE TABLE bookmarks (user_id TEXT, lesson_id TEXT, created_at TEXT "
+     "DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (user_id, lesson_id));",
+     "a bookmark can point at a lesson that does not exist"),
+    ("CREATE TABLE bookmarks (user_id TEXT, lesson_id TEXT);",
+     "bookmarks has no column created_at"),
+    ("", "there is no table bookmarks yet"),
+])
+def test_bookmarks_probe_passes_the_reference_and_names_the_first_flaw(student_db, design, flaw):
+    path = student_db("013", design)
+    found = probes.first_flaw("bookmarks", path)
+    assert found == flaw if flaw is None else found.startswith(flaw), found
+
+
+def test_a_probe_works_on_a_copy_and_leaves_the_students_database_as_it_was(student_db):
+    path = student_db("010", PREREQUISITES)
+    before = path.read_bytes()
+    assert probes.first_flaw("prerequisites", path) is None
+    assert path.read_bytes() == before
+
+
+def test_check_of_a_design_exercise_says_right_or_names_the_flaw(student_db, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    student_db("010", without(PREREQUISITES, TRIGGERS))
+    answers = {"16.1": {"probe": "prerequisites", "hint": ""}}
+    wrong = exercises.verdict("16.1", Answer("%%sql\nCREATE TABLE ...", None), answers=answers)
+    assert wrong.startswith("16.1: not yet: a cycle of two courses is accepted")
+    assert "TRIGGER" not in wrong  # the flaw is named, the solution is not given away
+
+
+def test_recording_a_design_exercise_runs_its_probe(student_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    student_db("010", PREREQUISITES)
+    source = f"%%sql\n-- probe: prerequisites\n-- hint: a walk\n{PREREQUISITES}"
+    entry = exercises.record("16.1", Answer(source, None), tmp_path / "answers.jsonl")
+    assert entry["probe"] == "prerequisites" and entry["hint"] == "a walk"
+    assert exercises.verdict("16.1", Answer(source, None), answers={"16.1": entry}) \
+        .startswith("16.1: right ✓")
+
+
+def test_recording_a_reference_design_that_fails_its_probe_is_an_error(student_db, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    student_db("010", without(PREREQUISITES, r"ON DELETE CASCADE"))
+    with pytest.raises(ExerciseError, match="fails its own probe"):
+        exercises.record("16.1", Answer("%%sql\n-- probe: prerequisites\n...", None),
+                         tmp_path / "answers.jsonl")
+
+
+def test_adopt_replaces_the_students_design_with_the_projects_migration(make_db, capsys):
+    conn = make_db(to="010")
+    conn.executescript("CREATE TABLE course_prerequisites (id INTEGER PRIMARY KEY, a, b);"
+                       "CREATE TRIGGER mine AFTER INSERT ON enrollments BEGIN SELECT 1; END;")
+    probes.adopt(conn, "011")
+    assert migrate.current_version(conn) == "011"
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(course_prerequisites)")]
+    assert columns == ["course_id", "prerequisite_id"]
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'mine'").fetchall()
+    assert conn.execute("SELECT COUNT(*) FROM course_prerequisites").fetchone()[0] == 2
+    assert "rows loaded: course_prerequisites 2" in capsys.readouterr().out
