@@ -77,6 +77,30 @@ def _ipython():
     return get_ipython()
 
 
+def show_chart(fig, alt):
+    """Display a matplotlib figure as an SVG with alt text, and close it.
+
+    `alt` says what the chart shows, for readers who cannot see it: it is the SVG's title and
+    the output's text/plain. The SVG is deterministic (no date, a fixed hash salt), so the
+    stored output does not change between runs.
+    """
+    from html import escape
+
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.hashsalt": "courselab", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    start = svg.index("<svg ")
+    head_end = svg.index(">", start) + 1
+    svg = (svg[:start] + f'<svg role="img" aria-label="{escape(alt)}" ' + svg[start + 5:head_end]
+           + f"<title>{escape(alt)}</title>" + svg[head_end:])
+    display({"image/svg+xml": svg, "text/plain": alt}, raw=True)
+
+
 def migration_source(version, down=False):
     """The text of a migration file, by version ('005'), for showing in a notebook."""
     migration = next(m for m in migrate.discover() if m.version == version)
