@@ -1,16 +1,17 @@
-"""The ER diagram of a live schema: Mermaid source, and an SVG drawn here, offline.
+"""The ER diagram of a live schema: Mermaid source, and a picture drawn here, offline.
 
-JupyterLab draws Mermaid; RISE and other viewers do not, so `show_er_diagram` displays both
-(the viewer picks what it can render). The SVG is laid out in columns by foreign-key depth
-(a table sits right of every table it references) and is byte-for-byte deterministic.
+JupyterLab and the HTML export draw Mermaid; RISE has no Mermaid renderer, and a notebook
+not yet trusted shows no SVG, so `show_er_diagram` also displays a PNG drawn with matplotlib
+(an image is shown everywhere). Tables are laid out in columns by foreign-key depth (a table
+sits right of every table it references); each line runs from a key to the column that
+references it, with a fork at the "many" end.
 """
 
-from html import escape
+import io
 
 from .db import table_names
 
-ROW, HEAD, WIDTH, GAP_X, GAP_Y, CHAR = 15, 20, 190, 60, 14, 6.6
-FONT = "font-family='DejaVu Sans Mono, monospace' font-size='11'"
+ROW, HEAD, WIDTH, GAP_X, GAP_Y, DPI = 15, 20, 190, 60, 14, 100
 
 
 def schema(conn):
@@ -54,32 +55,45 @@ def _depths(tables, keys):
     return depth
 
 
-def svg(conn):
-    """The ER diagram as an SVG document (boxes per table, a line per foreign key)."""
+def layout(conn):
+    """(columns, keys, {table: (x, y, height)}, (width, height)) of the diagram, in pixels."""
     columns, keys = schema(conn)
     depth = _depths([t for t, _ in columns], keys)
-    boxes, heights = {}, {}
+    boxes = {}
     for level in sorted(set(depth.values())):
         y = 0
         for table, cols in columns:
             if depth[table] == level:
-                boxes[table] = (level * (WIDTH + GAP_X), y)
-                heights[table] = HEAD + ROW * len(cols) + 6
-                y += heights[table] + GAP_Y
+                height = HEAD + ROW * len(cols) + 6
+                boxes[table] = (level * (WIDTH + GAP_X), y, height)
+                y += height + GAP_Y
     width = (max(depth.values(), default=0) + 1) * (WIDTH + GAP_X) - GAP_X + 2
-    height = max((boxes[t][1] + heights[t] for t in boxes), default=0) + 2
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='er-diagram' "
-           f"aria-roledescription='er' role='img' width='{width}' height='{height}' "
-           f"viewBox='-1 -1 {width} {height}' style='max-width: 100%; height: auto'>",
-           f"<title>ER diagram</title><desc>{escape(summary(conn))}</desc>"]
+    height = max((y + h for _x, y, h in boxes.values()), default=0) + 2
+    return columns, keys, boxes, (width, height)
+
+
+def png(conn):
+    """The ER diagram as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    columns, keys, boxes, (width, height) = layout(conn)
+    fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-1, width - 1)
+    ax.set_ylim(height - 1, -1)
+    ax.axis("off")
     rows = {t: [name for name, _kind, _pk in cols] for t, cols in columns}
     for parent, child, via, to in keys:
-        out.append(_edge(boxes[parent], _row(rows[parent], to),
-                         boxes[child], _row(rows[child], via)))
+        _edge(ax, boxes[parent], _row(rows[parent], to), boxes[child], _row(rows[child], via))
     for table, cols in columns:
-        out.append(_box(table, cols, *boxes[table], heights[table]))
-    out.append("</svg>")
-    return "\n".join(out)
+        _box(ax, table, cols, *boxes[table])
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+    plt.close(fig)
+    return out.getvalue()
 
 
 def _row(names, column):
@@ -88,31 +102,37 @@ def _row(names, column):
     return HEAD + ROW * index + ROW / 2 + 2
 
 
-def _edge(parent, parent_row, child, child_row):
+def _edge(ax, parent, parent_row, child, child_row):
     """A one-to-many line from the parent's key to the child's column, with a fork there."""
-    (px, py), (cx, cy) = parent, child
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
+
+    (px, py, _ph), (cx, cy, _ch) = parent, child
+    line = {"color": "#555", "linewidth": 0.8, "zorder": 1}
     if px == cx:  # a self-reference (a course requires a course): a loop on the right side
         x, y1, y2 = px + WIDTH, py + parent_row, cy + child_row
-        return (f"<path d='M{x},{y1} h24 V{y2} h-16' fill='none' stroke='#555'/>"
-                f"<path d='M{x + 8},{y2} l-8,-5 M{x + 8},{y2} l-8,5' stroke='#555'/>")
+        ax.plot([x, x + 24, x + 24, x], [y1, y1, y2, y2], **line)
+        ax.plot([x + 8, x, x + 8], [y2 - 5, y2, y2 + 5], **line)
+        return
     x1, y1, x2, y2 = px + WIDTH, py + parent_row, cx, cy + child_row
     mid = (x1 + x2) / 2
-    return (f"<path d='M{x1},{y1} C{mid},{y1} {mid},{y2} {x2 - 8},{y2} H{x2}' fill='none' "
-            f"stroke='#555'/><path d='M{x2 - 8},{y2} L{x2},{y2 - 5} M{x2 - 8},{y2} L{x2},{y2 + 5}'"
-            f" stroke='#555'/>")
+    curve = Path([(x1, y1), (mid, y1), (mid, y2), (x2 - 8, y2), (x2, y2)],
+                 [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO])
+    ax.add_patch(PathPatch(curve, fill=False, edgecolor=line["color"],
+                           linewidth=line["linewidth"], zorder=1))
+    ax.plot([x2, x2 - 8, x2], [y2 - 5, y2, y2 + 5], **line)
 
 
-def _box(table, cols, x, y, height):
-    rows = [f"<g class='er-entity'><rect x='{x}' y='{y}' width='{WIDTH}' height='{height}' "
-            f"fill='#fff' stroke='#333'/><rect x='{x}' y='{y}' width='{WIDTH}' "
-            f"height='{HEAD}' fill='#dde6f3' stroke='#333'/>",
-            f"<text x='{x + 6}' y='{y + 14}' {FONT} font-weight='bold'>{escape(table)}</text>"]
+def _box(ax, table, cols, x, y, height):
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(Rectangle((x, y), WIDTH, height, facecolor="white", edgecolor="#333",
+                           linewidth=0.8, zorder=2))
+    ax.add_patch(Rectangle((x, y), WIDTH, HEAD, facecolor="#dde6f3", edgecolor="#333",
+                           linewidth=0.8, zorder=2))
+    text = {"family": "DejaVu Sans Mono", "size": 8, "va": "center", "zorder": 3}
+    ax.text(x + 6, y + HEAD / 2, table, weight="bold", **text)
     for i, (name, kind, pk) in enumerate(cols):
-        label = f"{name}{' PK' if pk else ''}"
-        kind = kind[: max(4, int((WIDTH - 12) / CHAR) - len(label) - 1)]
-        baseline = y + HEAD + ROW * i + 13
-        rows.append(f"<text x='{x + 6}' y='{baseline}' {FONT}>{escape(label)}</text>"
-                    f"<text x='{x + WIDTH - 6}' y='{baseline}' {FONT} fill='#666' "
-                    f"text-anchor='end'>{escape(kind)}</text>")
-    rows.append("</g>")
-    return "".join(rows)
+        middle = y + HEAD + ROW * i + ROW / 2 + 2
+        ax.text(x + 6, middle, f"{name}{' PK' if pk else ''}", **text)
+        ax.text(x + WIDTH - 6, middle, kind[:12], ha="right", color="#666", **text)

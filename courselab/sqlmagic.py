@@ -66,7 +66,8 @@ def connect(ipython, path):
 
 
 def _quiet(magic):
-    """Wrap the %sql magic: drop "Done.", and raise sqlite3's own exception on an error.
+    """Wrap the %sql magic: drop "Done." (and the "[]" after a DML statement), and raise
+    sqlite3's own exception on an error.
 
     ipython-sql prints a full traceback (with this machine's paths) before raising
     SQLAlchemy's wrapper; we drop that print and raise the sqlite3 error inside it,
@@ -84,6 +85,8 @@ def _quiet(magic):
         for said in printed.getvalue().splitlines():
             if said.strip() not in _NOISE:
                 sys.stdout.write(said.replace("1 rows affected", "1 row affected") + "\n")
+        if type(result).__name__ == "ResultSet" and not getattr(result, "keys", None):
+            return None  # an INSERT, UPDATE or DELETE: its "N rows affected." is the result
         return result
 
     sql.needs_local_scope = True

@@ -78,27 +78,22 @@ def _ipython():
 
 
 def show_chart(fig, alt):
-    """Display a matplotlib figure as an SVG with alt text, and close it.
+    """Display a matplotlib figure as a PNG with alt text, and close it.
 
-    `alt` says what the chart shows, for readers who cannot see it: it is the SVG's title and
-    the output's text/plain. The SVG is deterministic (no date, a fixed hash salt), so the
-    stored output does not change between runs.
+    `alt` says what the chart shows, for readers who cannot see it: it is the output's
+    text/plain, which text viewers, screen readers and nbval read instead of the picture.
+    (A PNG, not an SVG: a notebook not yet trusted shows no SVG, in Lab or RISE.)
     """
-    from html import escape
+    import base64
 
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    buffer = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": "courselab", "svg.fonttype": "path"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(fig)
-    svg = buffer.getvalue()
-    start = svg.index("<svg ")
-    head_end = svg.index(">", start) + 1
-    svg = (svg[:start] + f'<svg role="img" aria-label="{escape(alt)}" ' + svg[start + 5:head_end]
-           + f"<title>{escape(alt)}</title>" + svg[head_end:])
-    display({"image/svg+xml": svg, "text/plain": alt}, raw=True)
+    display({"image/png": base64.b64encode(buffer.getvalue()).decode(), "text/plain": alt},
+            metadata={"image/png": {"alt": alt}}, raw=True)
 
 
 def migration_source(version, down=False):
@@ -154,12 +149,15 @@ def er_diagram(conn):
 
 
 def show_er_diagram(conn):
-    """Display the ER diagram: an SVG drawn here (slides, HTML export) and the Mermaid source.
+    """Display the ER diagram: the Mermaid source, and a PNG drawn here for RISE.
 
-    JupyterLab draws either; RISE and nbconvert draw the SVG. text/plain stays the source.
+    JupyterLab and the HTML export draw the Mermaid source; RISE, which cannot, shows the
+    picture. text/plain stays the source (what nbval compares).
     """
+    import base64
+
     from IPython.display import display
 
     source = diagram.mermaid(conn)
-    display({"image/svg+xml": diagram.svg(conn), "text/vnd.mermaid": source,
+    display({"text/vnd.mermaid": source, "image/png": base64.b64encode(diagram.png(conn)).decode(),
              "text/plain": source}, raw=True)
