@@ -26,7 +26,8 @@ help:
 	@echo "                (student edition; EDITION=notebooks for the instructor edition)"
 	@echo "make test       lint, unit tests and nbval on every notebook (what CI runs)"
 	@echo "make notebooks  re-execute every notebook in place after an intended change"
-	@echo "make html       export the notebooks to static HTML in build/html (works offline)"
+	@echo "make html       static HTML that works offline: build/html/student (hand this out)"
+	@echo "                and build/html/instructor (solutions and notes: never hand it out)"
 	@echo "make student    regenerate the student edition (student/) from notebooks/"
 	@echo "make answers    re-run the solutions and regenerate courselab/exercises.json"
 	@echo "make slides     set the RISE slide metadata of every notebook"
@@ -85,8 +86,12 @@ db: $(STAMP)
 	$(BIN)/courselab migrate --db $(DB)
 	$(BIN)/courselab load --db $(DB)
 
+# The kernels get courselab's IPython profile: a cell run before the setup cell says so.
+IPYTHON_DIR := build/ipython
+
 lab: vendor db
-	$(BIN)/jupyter lab $(LAB_ROOT) $(EDITION)/00-Start-Here.ipynb
+	$(BIN)/python -c "from courselab import startup; startup.profile('$(IPYTHON_DIR)')"
+	IPYTHONDIR=$(abspath $(IPYTHON_DIR)) $(BIN)/jupyter lab $(LAB_ROOT) $(EDITION)/00-Start-Here.ipynb
 
 test: vendor lint unit nbval
 
@@ -110,8 +115,12 @@ nav: $(STAMP)
 	$(BIN)/courselab notebooks nav
 	$(BIN)/courselab notebooks slides
 
+# Both editions, in folders of their own: hand out build/html/student only.
 html: $(STAMP)
-	$(BIN)/courselab notebooks html build/html
+	$(BIN)/courselab notebooks html build/html/instructor --notebooks notebooks
+	$(BIN)/courselab notebooks html build/html/student --notebooks student
+	@echo "instructor edition (solutions, notes): build/html/instructor/index.html - do not hand out"
+	@echo "student edition (no solutions, no notes): build/html/student/index.html - for students"
 
 bench: $(STAMP)
 	$(BIN)/courselab bench --scale large --out build/bench.md
@@ -133,4 +142,5 @@ reset: $(STAMP)
 	$(BIN)/courselab reset --dir student --db $(DB)
 
 clean:
-	rm -rf build notebooks/*.db notebooks/*.db-wal notebooks/*.db-shm student/*.db student/*.db-wal student/*.db-shm
+	rm -rf build notebooks/databases student/databases
+	rm -f notebooks/*.db notebooks/*.db-wal notebooks/*.db-shm student/*.db student/*.db-wal student/*.db-shm

@@ -4,7 +4,12 @@ The instructor edition is `notebooks/`: every exercise has a solution cell tagge
 followed by a check cell (`check("10.2")`). The student edition (`student/`) is generated from
 it: each solution cell becomes an empty answer cell (`%%sql` / `-- your query here`, tagged
 `exercise`), cells tagged `instructor` are dropped, check and hint cells lose their outputs,
-and every other cell is copied with its outputs.
+and every other cell is copied with its outputs. The slide style (`rise.css`, which RISE loads
+from the notebook's folder) is copied beside them.
+
+The notebooks' databases live in `databases/` beside the notebooks (workbook.DATABASES): a
+reset deletes that folder's databases (and any NN.db left beside the notebooks by an older
+version), nothing else.
 """
 
 import copy
@@ -20,6 +25,9 @@ from .notebooks import NOTEBOOKS, series
 
 STUDENT = NOTEBOOKS.parent / "student"
 DATABASE = re.compile(r"^\d\d\.db(-wal|-shm|-journal)?$")
+ANY_DATABASE = re.compile(r"\.db(-wal|-shm|-journal)?$")
+DATABASES = "databases"
+SLIDE_STYLE = "rise.css"
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
 CHECK_OR_HINT = re.compile(r"""\b(check|hint|solution)\(\s*["']""")
 SQL_PLACEHOLDER = "-- your query here"
@@ -106,7 +114,7 @@ def write_student(source=NOTEBOOKS, target=STUDENT, prune=True, solutions=False)
     """
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
-    texts = student_texts(source)
+    texts = _edition_files(source)
     ladder.write_solutions(ladder.solutions_of(
         pair for path in series(source)
         for pair in exercises(nbformat.read(path, as_version=4), path.name)), target, solutions)
@@ -124,9 +132,18 @@ def write_student(source=NOTEBOOKS, target=STUDENT, prune=True, solutions=False)
     return written
 
 
-def stale_student(source=NOTEBOOKS, target=STUDENT):
-    """Names of student notebooks that are missing, different or left over."""
+def _edition_files(source):
+    """{file name: text} of the student edition: its notebooks and the slide style."""
     texts = student_texts(source)
+    style = Path(source) / SLIDE_STYLE
+    if style.exists():
+        texts[SLIDE_STYLE] = style.read_text(encoding="utf-8")
+    return texts
+
+
+def stale_student(source=NOTEBOOKS, target=STUDENT):
+    """Names of student edition files that are missing, different or left over."""
+    texts = _edition_files(source)
     stale = [name for name, text in texts.items()
              if not (Path(target) / name).exists()
              or (Path(target) / name).read_text(encoding="utf-8") != text]
@@ -162,6 +179,8 @@ def reset_plan(folder, source=NOTEBOOKS):
                if not (folder / name).exists()
                or (folder / name).read_text(encoding="utf-8") != text}
     databases = sorted(p for p in folder.glob("*.db*") if DATABASE.match(p.name))
+    databases += sorted(p for p in (folder / DATABASES).glob("*.db*")
+                        if ANY_DATABASE.search(p.name))
     return replace, databases
 
 

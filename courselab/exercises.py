@@ -8,12 +8,15 @@ the value to check) and, right after it, a check cell:
 
     check("10.2")                                   <- then run this: one line, right or why not
 
-`check` looks at the cell you ran just before it (cells that call `check` or `hint` do not
-count): the table a `%%sql` cell shows, or the value a Python cell ends with (a DataFrame, a
-list of rows, a cursor, a number, a string), or the error it raised, for exercises that ask
-you to make the database refuse something. You can also pass the value yourself:
+`check` looks at the exercise's own answer cell (see attempts.py; without cell ids, the cell
+you ran just before it, not counting cells that call `check` or `hint`): the table a `%%sql`
+cell shows, or the value a Python cell ends with (a DataFrame, a list of rows, a cursor, a
+number, a string), or the error it raised, for exercises that ask you to make the database
+refuse something. You can also pass the value yourself:
 `check("10.3", db.execute("SELECT ...").fetchall())`. `check("10.2", hint=True)` or
-`hint("10.2")` adds a hint. An answer cell left as `-- your query here` is "not answered yet".
+`hint("10.2")` adds a hint. An answer cell left as `-- your query here`, or not run yet, is
+"not answered yet". The verdict shows as one line of text (what nbval compares) and, in
+JupyterLab, in colour: green `right ✓`, amber `not yet`.
 
 What "right" means: the same columns (names compared without case, in any order), the same
 number of rows, the same values (floats rounded to 6 places, 4.0 == 4), and the same row
@@ -28,22 +31,18 @@ solution cell is tagged `solution`; its comments may say `-- ordered` and `-- hi
 With COURSELAB_RECORD_ANSWERS=<file> set, `check` records the result of the solution above it
 (one JSON line per exercise) instead of comparing: that is how the answers script fills
 exercises.json. COURSELAB_EXERCISES=<file> points `check` at another answers file (tests).
-
-`workbook.start()` calls `watch()`, which remembers the last cell run (an IPython
-post_run_cell hook); that works in JupyterLab, under nbclient and under nbval, which runs
-cells with store_history=False, so IPython's `In`, `Out` and execution count stand still
-there and cannot tell which cell came last.
 """
 
 import hashlib
+import html
 import json
 import math
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import ladder, probes, resources
+from . import attempts, ladder, probes, resources
+from .attempts import Answer
 from .errors import ExerciseError
 
 ANSWERS_FILE = resources.answers_file()
@@ -56,45 +55,7 @@ _HINT = re.compile(r"^\s*(?:--|#)\s*hint:\s*(.+?)\s*$", re.MULTILINE | re.IGNORE
 _ORDERED = re.compile(r"^\s*(?:--|#)\s*ordered\s*$", re.MULTILINE | re.IGNORECASE)
 
 
-@dataclass
-class Answer:
-    """What a cell produced: its source, the value it showed, or the error it raised."""
-
-    source: str | None = None
-    value: object = None
-    error: BaseException | None = None
-
-
 _CELL_ABOVE = object()
-_state = {"last": None, "checking": False, "watching": False}
-
-
-# -- Seeing the student's cells -------------------------------------------------------------
-
-def watch(ipython=None):
-    """Remember every cell's source and result from now on (idempotent; no-op outside IPython)."""
-    if ipython is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return
-        ipython = get_ipython()
-    if ipython is None or _state["watching"]:
-        return
-    ipython.events.register("pre_run_cell", _before_cell)
-    ipython.events.register("post_run_cell", _after_cell)
-    _state["watching"] = True
-
-
-def _before_cell(_info):
-    _state["checking"] = False
-
-
-def _after_cell(result):
-    # A cell that called check() or hint() is not an answer: keep the one before it.
-    if not _state["checking"]:
-        _state["last"] = Answer(result.info.raw_cell, result.result,
-                                result.error_before_exec or result.error_in_exec)
 
 
 def is_blank(source):
@@ -335,15 +296,35 @@ def record(exercise_id, answer, path):
     return entry
 
 
-def check(exercise_id, answer=_CELL_ABOVE, *, hint=False):
-    """Print one line: is the answer to exercise `exercise_id` right, or what differs.
+class Verdict(str):
+    """A verdict line: plain text for nbval and terminals, coloured HTML in JupyterLab."""
 
-    `answer` defaults to what the last cell run before this one showed; pass a value to
-    check it instead (the cell above still counts as "not answered yet" while it is blank).
+    def _repr_pretty_(self, printer, _cycle):
+        printer.text(str(self))
+
+    def _repr_html_(self):
+        right = " right ✓" in self
+        colour, background = ("#1b5e20", "#e8f5e9") if right else ("#7a4f01", "#fff4e0")
+        return (f'<div style="color: {colour}; background: {background}; padding: 0.3em 0.6em; '
+                f'border-left: 0.3em solid {colour}">{html.escape(self)}</div>')
+
+
+def show(line):
+    """Display a verdict line (printed outside IPython)."""
+    from IPython.display import display
+
+    display(Verdict(line))
+
+
+def check(exercise_id, answer=_CELL_ABOVE, *, hint=False):
+    """Show one line: is the answer to exercise `exercise_id` right, or what differs.
+
+    `answer` defaults to what the exercise's answer cell showed; pass a value to check it
+    instead (the answer cell still counts as "not answered yet" while it is blank).
     """
-    _state["checking"] = True
-    watch()
-    last = _state["last"]
+    attempts.checking()
+    attempts.watch()
+    last = attempts.answer_for(exercise_id)
     if answer is not _CELL_ABOVE:
         last = Answer(last.source, answer, last.error) if last else Answer(None, answer)
     target = os.environ.get(RECORD_ENV)
@@ -351,12 +332,12 @@ def check(exercise_id, answer=_CELL_ABOVE, *, hint=False):
         record(exercise_id, last, target)
         print(f"{exercise_id}: recorded")
         return
-    print(verdict(exercise_id, last, with_hint=hint))
+    show(verdict(exercise_id, last, with_hint=hint))
 
 
 def hint(exercise_id, level=1):
     """Print the hint of an exercise; level 2 a second hint, 3 the solution where allowed."""
-    _state["checking"] = True
+    attempts.checking()
     expected = expected_answers().get(exercise_id)
     if expected is None:
         print(f"{exercise_id}: no such exercise")
@@ -366,5 +347,5 @@ def hint(exercise_id, level=1):
 
 def solution(exercise_id):
     """Print the reference solution, if this edition was built with solutions allowed."""
-    _state["checking"] = True
+    attempts.checking()
     print(ladder.solution_text(exercise_id))

@@ -1,44 +1,39 @@
-"""Helpers for the notebooks: a fresh database per notebook, %sql wired to it, and views.
+"""Helpers for the notebooks: a fresh database per notebook, and views of it.
 
 Every notebook starts with `db = workbook.start("05", to="005")`: it deletes that
-notebook's database, migrates it to the version the notebook teaches, loads the
-fixtures the schema can hold, and points the `%sql` magic at it with foreign keys ON.
+notebook's database (`databases/05.db`, out of the way of the notebooks), migrates it to the
+version the notebook teaches, loads the fixtures the schema can hold, points the `%sql` magic
+at it (sqlmagic.py) and starts tracking the answer cells (attempts.py). Running it again, in
+the same kernel, starts the notebook over: `db` and `%sql` both get the fresh database.
 """
 
 import io
 import itertools
-import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from . import exercises, fixtures, migrate
-from .db import apply_pragmas, connect, table_names
+from . import attempts, diagram, fixtures, migrate, sqlmagic
+from .db import connect, table_names
 
 MIGRATIONS = migrate.MIGRATIONS_DIR
+DATABASES = Path("databases")  # relative to the notebook's folder (the kernel's directory)
 _PLAN_CALLS = itertools.count()
+_open = {}  # notebook name -> the connection start() returned, closed on a re-run
 
 
-def _foreign_keys_on_for_sqlalchemy():
-    """Make every SQLAlchemy SQLite connection (the %sql magic's) use CONNECTION_PRAGMAS."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    def on_connect(dbapi_connection, _record):
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            apply_pragmas(dbapi_connection)
-
-    if not getattr(Engine, "_courselab_pragmas", False):
-        event.listen(Engine, "connect", on_connect)
-        Engine._courselab_pragmas = True
+def database_path(name):
+    """Where notebook `name`'s database lives: databases/<name>.db (folder created)."""
+    DATABASES.mkdir(exist_ok=True)
+    return DATABASES / f"{name}.db"
 
 
 def fresh_database(name, to=None, load=True):
-    """Create `<name>.db` from nothing in the current directory; return its connection.
+    """Create databases/<name>.db from nothing; return its connection.
 
     Migrates up to version `to` (default: all) and, with `load`, loads the fixtures of
     every table that exists at that version.
     """
-    path = Path(f"{name}.db")
+    path = database_path(name)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     conn = connect(path)
@@ -54,56 +49,24 @@ def start(name, to=None, load=True):
     Prints one line: the database, its version and the rows loaded per table.
     Returns a courselab connection (sqlite3) to the same file.
     """
+    if name in _open:  # a re-run: let go of the old file before deleting it
+        _open.pop(name).close()
     conn = fresh_database(name, to, load)
-    _foreign_keys_on_for_sqlalchemy()
+    _open[name] = conn
     ipython = _ipython()
     if ipython is not None:
-        _setup_sql_magic(ipython, name)
-        exercises.watch(ipython)  # so check("NN.k") sees the answer cells that follow
+        sqlmagic.connect(ipython, database_path(name).as_posix())
+        # Errors show as one line (type and message): what a student needs, and no paths.
+        with redirect_stdout(io.StringIO()):
+            ipython.run_line_magic("xmode", "Minimal")
+        attempts.watch(ipython)
+    attempts.begin(conn, name)
     version = migrate.current_version(conn) or "0"
     counts = ", ".join(f"{t} {conn.execute(f'SELECT COUNT(*) FROM {t}').fetchone()[0]}"
                        for t in table_names(conn) if t != "schema_migrations")
-    print(f"{name}.db at version {version}" + (f"; rows: {counts}" if counts else ""))
+    print(f"{database_path(name).as_posix()} at version {version}"
+          + (f"; rows: {counts}" if counts else ""))
     return conn
-
-
-def _setup_sql_magic(ipython, name):
-    ipython.run_line_magic("load_ext", "sql")
-    # Raise SQL errors instead of printing them, so a broken query fails the run.
-    ipython.run_line_magic("config", "SqlMagic.short_errors = False")
-    # Do not print the connection string (it would be different on every machine).
-    ipython.run_line_magic("config", "SqlMagic.displaycon = False")
-    # Errors show as one line (type and message): what a student needs, and no file paths.
-    with redirect_stdout(io.StringIO()):
-        ipython.run_line_magic("xmode", "Minimal")
-    magic = ipython.find_magic("sql")
-    if not getattr(magic, "courselab", False):
-        ipython.register_magic_function(_plain_errors(magic), "line_cell", "sql")
-    ipython.run_line_magic("sql", f"sqlite:///{name}.db")
-
-
-def _plain_errors(magic):
-    """Wrap the %sql magic: on a database error, raise sqlite3's own exception.
-
-    ipython-sql prints a full traceback (with this machine's paths) before raising
-    SQLAlchemy's wrapper; we drop that print and raise the sqlite3 error inside it,
-    the same one a Python program would see.
-    """
-    from sqlalchemy.exc import DBAPIError
-
-    def sql(line="", cell="", local_ns=None):
-        printed = io.StringIO()
-        try:
-            with redirect_stdout(printed):
-                result = magic(line, cell, local_ns)
-        except DBAPIError as exc:
-            raise exc.orig.with_traceback(None) from None
-        sys.stdout.write(printed.getvalue())
-        return result
-
-    sql.needs_local_scope = True
-    sql.courselab = True
-    return sql
 
 
 def _ipython():
@@ -114,17 +77,50 @@ def _ipython():
     return get_ipython()
 
 
+def show_chart(fig, alt):
+    """Display a matplotlib figure as a PNG with alt text, and close it.
+
+    `alt` says what the chart shows, for readers who cannot see it: it is the output's
+    text/plain, which text viewers, screen readers and nbval read instead of the picture.
+    (A PNG, not an SVG: a notebook not yet trusted shows no SVG, in Lab or RISE.)
+    """
+    import base64
+
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    display({"image/png": base64.b64encode(buffer.getvalue()).decode(), "text/plain": alt},
+            metadata={"image/png": {"alt": alt}}, raw=True)
+
+
 def migration_source(version, down=False):
     """The text of a migration file, by version ('005'), for showing in a notebook."""
     migration = next(m for m in migrate.discover() if m.version == version)
     return (migration.down if down else migration.up).read_text(encoding="utf-8")
 
 
-def show_migration(version, down=False):
-    """Display a migration file as a highlighted SQL block."""
+def migration_parts(version, down=False):
+    """A migration's blocks: its header, then each statement with its comment (blank-line split)."""
+    text = migration_source(version, down).strip()
+    return [block.strip() for block in text.split("\n\n") if block.strip()]
+
+
+def show_migration(version, down=False, part=None):
+    """Display a migration file as a highlighted SQL block.
+
+    A long migration fits a slide a table or a trigger at a time: `part=3` shows its third
+    block (see migration_parts; 0 is the header), `part=slice(1, 3)` the first two after it.
+    """
     from IPython.display import Markdown, display
 
-    display(Markdown(f"```sql\n{migration_source(version, down).rstrip()}\n```"))
+    text = migration_source(version, down).rstrip()
+    if part is not None:
+        parts = migration_parts(version, down)
+        text = "\n\n".join(parts[part] if isinstance(part, slice) else [parts[part]])
+    display(Markdown(f"```sql\n{text}\n```"))
 
 
 class QueryPlan(str):
@@ -149,24 +145,19 @@ def query_plan(conn, sql, params=()):
 
 def er_diagram(conn):
     """A Mermaid erDiagram of the live schema (tables, columns, foreign keys)."""
-    lines = ["erDiagram"]
-    tables = [t for t in table_names(conn) if t != "schema_migrations"]
-    for table in tables:
-        lines.append(f"    {table} {{")
-        for _cid, column, kind, _notnull, _default, pk in conn.execute(
-                f"PRAGMA table_info('{table}')"):
-            key = " PK" if pk else ""
-            lines.append(f"        {(kind or 'ANY').replace(' ', '_')} {column}{key}")
-        lines.append("    }")
-    for table in tables:
-        for fk in conn.execute(f"PRAGMA foreign_key_list('{table}')"):
-            lines.append(f'    {fk[2]} ||--o{{ {table} : "{fk[3]}"')
-    return "\n".join(lines)
+    return diagram.mermaid(conn)
 
 
 def show_er_diagram(conn):
-    """Display er_diagram() rendered by JupyterLab (text/plain stays the Mermaid source)."""
+    """Display the ER diagram: the Mermaid source, and a PNG drawn here for RISE.
+
+    JupyterLab and the HTML export draw the Mermaid source; RISE, which cannot, shows the
+    picture. text/plain stays the source (what nbval compares).
+    """
+    import base64
+
     from IPython.display import display
 
-    source = er_diagram(conn)
-    display({"text/vnd.mermaid": source, "text/plain": source}, raw=True)
+    source = diagram.mermaid(conn)
+    display({"text/vnd.mermaid": source, "image/png": base64.b64encode(diagram.png(conn)).decode(),
+             "text/plain": source}, raw=True)

@@ -82,7 +82,8 @@ def execute(nb, folder, answers_file, store_history=True):
 def said(nb):
     """{exercise id: the line its check cell printed}."""
     return {editions.CHECK_CALL.search(c.source).group(1):
-            "".join(o.get("text", "") for o in c.outputs).strip()
+            "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                    for o in c.outputs).strip()
             for c in nb.cells if c.cell_type == "code" and editions.CHECK_CALL.search(c.source)}
 
 

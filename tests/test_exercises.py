@@ -13,7 +13,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from courselab import editions, exercises
+from courselab import attempts, editions, exercises
 from courselab.errors import ExerciseError
 from courselab.exercises import Answer, check, fingerprint, record, table, verdict
 
@@ -166,7 +166,7 @@ def test_check_prints_one_line_for_the_last_answer(db, answers, tmp_path, monkey
     path = tmp_path / "answers.json"
     path.write_text(json.dumps(answers))
     monkeypatch.setenv(exercises.FILE_ENV, str(path))
-    monkeypatch.setitem(exercises._state, "last", Answer(PUBLISHED, db.execute(PUBLISHED)))
+    monkeypatch.setitem(attempts._state, "last", Answer(PUBLISHED, db.execute(PUBLISHED)))
     check("T.1")
     check("T.2", [(1,)], hint=True)
     lines = capsys.readouterr().out.splitlines()
@@ -182,6 +182,12 @@ def test_an_unchanged_fingerprint_is_stable():
 
 # -- The committed notebooks' exercises -----------------------------------------------------
 
+def shown(cell):
+    """The text a cell's stored outputs show (streams and text/plain)."""
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                   for o in cell.outputs)
+
+
 NOTEBOOKS = editions.series(editions.NOTEBOOKS)
 
 
@@ -196,5 +202,5 @@ def test_every_reference_solution_passes_its_check_in_the_stored_outputs(path):
     for exercise_id, solution in editions.exercises(nb, path.name):
         cells = nb.cells[nb.cells.index(solution) + 1:]
         check_cell = next(c for c in cells if c.cell_type == "code")
-        said = "".join(o.get("text", "") for o in check_cell.outputs)
+        said = shown(check_cell)
         assert re.match(rf"{re.escape(exercise_id)}: right ✓", said), said
