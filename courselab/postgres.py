@@ -9,14 +9,10 @@ own version in `schema_migrations` with its checksum, edited applied files refus
 `pg_advisory_xact_lock` makes concurrent runners apply each version once.
 """
 
-import csv
-from graphlib import CycleError, TopologicalSorter
-from pathlib import Path
-
 import sqlparse
 
 from . import migrate
-from .errors import CourselabError, DatabaseOpenError, FixtureError, MigrationError
+from .errors import CourselabError, DatabaseOpenError, MigrationError
 
 MIGRATIONS_DIR = migrate.MIGRATIONS_DIR / "postgresql"
 URL_PREFIXES = ("postgresql://", "postgres://")
@@ -190,7 +186,7 @@ def _check_record(conn, migration, path, up):
                      (migration.checksum, migration.version))
 
 
-def _row_counts(conn):
+def row_counts(conn):
     """{table: rows} of every ordinary table of the current schema."""
     tables = [name for (name,) in conn.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
@@ -202,77 +198,13 @@ def _refuse_data_loss(conn, undo):
     """Dry-run the down files in a transaction that is rolled back; refuse if rows go."""
     with conn.transaction(force_rollback=True):
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        before = _row_counts(conn)
+        before = row_counts(conn)
         for migration in undo:
             _execute(conn, migration, up=False)
-        after = _row_counts(conn)
+        after = row_counts(conn)
     for table, count in before.items():
         lost = count - after.get(table, 0)
         if lost > 0:
             names = ", ".join(m.down.name for m in undo)
             raise MigrationError(f"{names} would delete {lost} rows of {table}; "
                                  "pass --force to roll back anyway")
-
-
-def load_order(conn):
-    """Tables of the current schema, each after the tables its foreign keys reference."""
-    graph = {t: set() for t in _row_counts(conn)}
-    for child, parent in conn.execute(
-            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
-            "WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"):
-        graph.setdefault(child, set()).add(parent)
-    try:
-        return [t for t in TopologicalSorter(graph).static_order() if t in graph]
-    except CycleError as exc:
-        raise FixtureError(f"foreign keys form a cycle among {exc.args[1]}") from None
-
-
-def load(conn, directory):
-    """COPY every `directory/<table>.csv` into its table, parents first, in one transaction.
-
-    Returns {table: rows}. A bad row fails the whole load with FixtureError naming the
-    file and PostgreSQL's reason (COPY reports the line it stopped at).
-    """
-    import psycopg
-
-    loaded = {}
-    with conn.transaction():
-        for table in load_order(conn):
-            path = Path(directory) / f"{table}.csv"
-            if not path.exists():
-                continue
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), None)
-                if not header:
-                    raise FixtureError(f"{path}:1: empty file; a header line is required")
-                columns = ", ".join(f'"{c.strip()}"' for c in header)
-                try:
-                    with conn.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN '
-                                            "WITH (FORMAT csv)") as copy:
-                        for block in iter(lambda: handle.read(1 << 16), ""):
-                            copy.write(block)
-                except psycopg.Error as exc:
-                    where = (exc.diag.context or "").splitlines()[0] if exc.diag.context else ""
-                    raise FixtureError(f"{path}: {exc.diag.message_primary} ({where})") from None
-            loaded[table] = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-    return loaded
-
-
-
-SEARCH_SQL = """
-SELECT id, title, difficulty, avg_rating, enrollment_count
-FROM courses, plainto_tsquery('simple', %s) AS query
-WHERE search @@ query
-  AND is_published = 1
-ORDER BY ts_rank(search, query) DESC, id
-LIMIT %s
-"""
-
-
-def search_courses(conn, text, limit=20):
-    """Published courses matching every word of `text`, best ts_rank first.
-
-    plainto_tsquery reads any text as plain words joined by AND: operators, quotes and
-    parentheses typed by a user are never syntax. Text with no word gives [].
-    """
-    return conn.execute(SEARCH_SQL, (text or "", limit)).fetchall()

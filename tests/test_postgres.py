@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from courselab import migrate, postgres, queries
+from courselab import migrate, pg_data, postgres, queries
 from courselab.errors import MigrationError
 
 PG_MIGRATIONS = postgres.MIGRATIONS_DIR
@@ -28,7 +28,7 @@ def pg(pg_url):
 @pytest.fixture
 def loaded(pg):
     postgres.migrate_up(pg)
-    postgres.load(pg, migrate.MIGRATIONS_DIR.parent / "data")
+    pg_data.load(pg, migrate.MIGRATIONS_DIR.parent / "data")
     return pg
 
 
@@ -137,7 +137,7 @@ def test_concurrent_migrates_apply_each_version_once(pg_url):
 
 
 def test_copy_loads_the_fixtures_with_the_counts_sqlite_loads(loaded, db):
-    for table in postgres.load_order(loaded):
+    for table in pg_data.load_order(loaded):
         pg_count = loaded.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         sqlite_count = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         assert pg_count == sqlite_count, table
@@ -165,7 +165,7 @@ def test_the_course_texts_queries_return_the_same_rows_on_both_engines(loaded, d
 def test_search_finds_the_same_published_courses_as_sqlite(loaded, db, text):
     from courselab.search import search_courses
 
-    on_postgres = {row[0] for row in postgres.search_courses(loaded, text, 100)}
+    on_postgres = {row[0] for row in pg_data.search_courses(loaded, text, 100)}
     assert on_postgres == {row["id"] for row in search_courses(db, text, 100)}
     published = dict(loaded.execute("SELECT id, is_published FROM courses").fetchall())
     assert all(published[c] == 1 for c in on_postgres)
@@ -175,10 +175,37 @@ def test_an_unpublished_course_is_never_found_even_by_its_own_title(loaded):
     titles = loaded.execute("SELECT title FROM courses WHERE is_published = 0").fetchall()
     assert titles
     for (title,) in titles:
-        assert postgres.search_courses(loaded, title) == []
+        assert pg_data.search_courses(loaded, title) == []
 
 
 @pytest.mark.parametrize("text", ['"', "sql AND (", "NOT", "a:b", "' OR 1=1 --", "!!", "",
                                   "sql & | ! <->", "*"])
 def test_search_takes_any_user_text_without_error(loaded, text):
-    assert isinstance(postgres.search_courses(loaded, text), list)
+    assert isinstance(pg_data.search_courses(loaded, text), list)
+
+
+def test_check_is_green_on_a_fresh_loaded_database(loaded):
+    assert [r.name for r in pg_data.run_checks(loaded) if not r.ok] == []
+
+
+def test_check_finds_counters_wrong_while_their_triggers_are_disabled(loaded):
+    loaded.execute("ALTER TABLE enrollments DISABLE TRIGGER USER")
+    loaded.execute("DELETE FROM enrollments WHERE course_id = 'c-sql'")
+    problems = {r.name: r.problems for r in pg_data.run_checks(loaded)}
+    assert any("c-sql: enrollment_count" in p for p in problems["counters equal their aggregates"])
+    assert any("disabled" in p for p in problems["foreign keys point at rows"])
+    loaded.execute("ALTER TABLE enrollments ENABLE TRIGGER USER")
+    assert pg_data.repair(loaded)
+    assert pg_data.counter_drift(loaded) == []
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("DROP INDEX idx_reviews_user_id", "index idx_reviews_user_id is missing"),
+    ("DROP TRIGGER lesson_count_update ON lessons", "trigger lesson_count_update is missing"),
+    ("DROP INDEX courses_fts", "courses_fts"),
+    ("CREATE INDEX mine ON users(name)", "index mine is not made by any applied migration"),
+])
+def test_check_reports_schema_drift_from_the_applied_migrations(loaded, damage, expected):
+    loaded.execute(damage)
+    problems = [p for r in pg_data.run_checks(loaded) for p in r.problems]
+    assert any(expected in p for p in problems), problems

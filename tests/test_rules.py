@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from courselab import checks, migrate, postgres
+from courselab import checks, migrate, pg_data, postgres
 
 DATA = migrate.MIGRATIONS_DIR.parent / "data"
 
@@ -61,7 +61,7 @@ def platform(request, make_db):
         return
     conn = postgres.connect(request.getfixturevalue("pg_url"))
     postgres.migrate_up(conn)
-    postgres.load(conn, DATA)
+    pg_data.load(conn, DATA)
     yield Platform("postgresql", conn)
     conn.close()
 
