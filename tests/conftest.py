@@ -55,7 +55,7 @@ def pg_cluster():
     import shutil
     import tempfile
 
-    from . import pgserver
+    from courselab import pgserver
 
     if pgserver.bin_dir() is None:
         if os.environ.get("CI"):

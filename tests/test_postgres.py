@@ -209,3 +209,16 @@ def test_check_reports_schema_drift_from_the_applied_migrations(loaded, damage, 
     loaded.execute(damage)
     problems = [p for r in pg_data.run_checks(loaded) for p in r.problems]
     assert any(expected in p for p in problems), problems
+
+
+def test_generate_on_postgresql_loads_the_rows_sqlite_loads_with_exact_counters(pg, make_db):
+    from courselab import generate, pg_generate
+
+    postgres.migrate_up(pg)
+    on_postgres = pg_generate.generate_into(pg, "class", seed=3)
+    sqlite = make_db(load=False)
+    assert on_postgres == generate.generate(sqlite, "class", seed=3)
+    assert pg_data.counter_drift(pg) == []
+    catalog = queries.CATALOG + ", id LIMIT 20"
+    assert _rows(pg.execute(catalog).fetchall()) == _rows(sqlite.execute(catalog).fetchall())
+    assert [r.name for r in pg_data.run_checks(pg) if not r.ok] == []

@@ -1,8 +1,8 @@
-"""A throwaway PostgreSQL cluster for the tests: initdb in a temp dir, trust auth, loopback.
+"""A throwaway PostgreSQL server: initdb in a temporary directory, trust auth, loopback only.
 
-As root (CI, these machines) the server runs as the `postgres` user, which Debian's
-`postgresql` package creates; elsewhere as the current user. Nothing outside the
-temporary directory is touched, and the cluster is stopped at the end of the session.
+For the tests and for notebook 21. As root (CI, these machines) the server runs as the
+`postgres` user that Debian's `postgresql` package creates; elsewhere as the current user.
+Nothing outside its temporary directory is touched; `stop()` ends the server.
 """
 
 import glob
