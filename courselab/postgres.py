@@ -208,3 +208,18 @@ def _refuse_data_loss(conn, undo):
             names = ", ".join(m.down.name for m in undo)
             raise MigrationError(f"{names} would delete {lost} rows of {table}; "
                                  "pass --force to roll back anyway")
+
+
+def status(conn, directory=None):
+    """[(migration, state)] with state 'applied', 'pending' or 'edited', as migrate.status."""
+    recorded = applied(conn)
+    rows = []
+    for migration in migrate.discover(directory or MIGRATIONS_DIR):
+        if migration.version not in recorded:
+            state = "pending"
+        elif recorded[migration.version][1] not in (None, migration.checksum):
+            state = "edited"
+        else:
+            state = "applied"
+        rows.append((migration, state))
+    return rows

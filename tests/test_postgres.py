@@ -222,3 +222,19 @@ def test_generate_on_postgresql_loads_the_rows_sqlite_loads_with_exact_counters(
     catalog = queries.CATALOG + ", id LIMIT 20"
     assert _rows(pg.execute(catalog).fetchall()) == _rows(sqlite.execute(catalog).fetchall())
     assert [r.name for r in pg_data.run_checks(pg) if not r.ok] == []
+
+
+def test_each_down_file_restores_exactly_the_schema_of_the_version_below(pg, pg_url):
+    versions = [m.version for m in migrate.discover(PG_MIGRATIONS)]
+    expected = {}
+    with pg_data.scratch_database(pg) as fresh:
+        for version in versions:
+            postgres.migrate_up(fresh, to=version)
+            expected[version] = pg_data.schema(fresh)
+    postgres.migrate_up(pg)
+    for below in reversed(["0", *versions[:-1]]):
+        postgres.rollback(pg, to=below)
+        found = pg_data.schema(pg)
+        want = expected.get(below, {k: v for k, v in expected[versions[0]].items()
+                                    if k[1].startswith("schema_migrations")})
+        assert found == want, f"rolled back to {below}"
