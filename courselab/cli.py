@@ -5,6 +5,7 @@ means a bug.
 """
 
 import argparse
+import os
 import sqlite3
 import sys
 import time
@@ -16,6 +17,30 @@ from .errors import CourselabError
 from .search import search_courses
 
 DEFAULT_DB = "courselab.db"
+
+# SQLite's integers are 64-bit: a larger number cannot even reach a query.
+SQLITE_MAX_INT = 2 ** 63 - 1
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other courselab error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def whole_number(low, high=SQLITE_MAX_INT):
+    """An argparse type: a whole number from `low` to `high`, else a one-line error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({low} to {high})")
+        return value
+    parse.__name__ = "number"
+    return parse
 
 
 def _db_option(parser):
@@ -44,7 +69,7 @@ def cmd_rollback(args):
 
 
 def cmd_status(args):
-    conn = connect(args.db, create=False)
+    conn = connect(args.db, readonly=True)
     for migration, state in migrate.status(conn, args.migrations):
         print(f"{state:8} {migration.version} {migration.name}")
 
@@ -67,15 +92,15 @@ def cmd_check(args):
     if args.repair:
         for change in checks.repair(conn) or ["nothing to repair"]:
             print(f"repair: {change}")
-    failed = 0
-    for result in checks.run_checks(conn, args.migrations):
+    results = checks.run_checks(conn, args.migrations)
+    for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}")
         for problem in result.problems:
             print(f"     {problem}")
-        failed += not result.ok
+    failed = [result for result in results if not result.ok]
     if failed:
-        raise CourselabError(f"{failed} invariant(s) broken; `courselab check --repair` "
-                             "recomputes counters and the search index")
+        fixes = "; ".join(result.fix for result in failed)
+        raise CourselabError(f"{len(failed)} invariant(s) broken. To fix: {fixes}")
 
 
 def cmd_dashboard(args):
@@ -158,7 +183,7 @@ def cmd_reset(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="courselab", description="Build, check and query the courselab SQLite database.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -194,7 +219,8 @@ def build_parser():
     sub = command("search", cmd_search, "Search published courses; any text is safe.",
                   "courselab search --db course.db 'sql indexes'")
     sub.add_argument("text", help="words to find in titles and descriptions")
-    sub.add_argument("--limit", type=int, default=20, help="most results to show (default 20)")
+    sub.add_argument("--limit", type=whole_number(1), default=20,
+                     help="most results to show (default 20)")
 
     sub = command("check", cmd_check, "Verify every invariant; exit 1 if one is broken.",
                   "courselab check --db course.db --repair")
@@ -211,7 +237,8 @@ def build_parser():
     sub.add_argument("--scale", choices=list(generate.SCALES), default="class",
                      help="class: 30 courses, 200 users; medium: 1,000 and 10,000; large: "
                           "10,000 and 100,000, over 2 million rows (default: class)")
-    sub.add_argument("--seed", type=int, default=0, help="same seed, same rows (default 0)")
+    sub.add_argument("--seed", type=whole_number(0), default=0,
+                     help="same seed, same rows (default 0)")
     sub.add_argument("--compare-raw", action="store_true",
                      help="also time plain inserts of the same rows into bare tables, "
                           "and print how close the load came to that limit")
@@ -222,7 +249,8 @@ def build_parser():
                   "courselab bench --scale medium --out build/bench.md", db=False)
     sub.add_argument("--scale", choices=list(generate.SCALES), default="large",
                      help="dataset to build (default: large, a few minutes)")
-    sub.add_argument("--seed", type=int, default=0, help="seed of the dataset (default 0)")
+    sub.add_argument("--seed", type=whole_number(0), default=0,
+                     help="seed of the dataset (default 0)")
     sub.add_argument("--out", type=Path, default=Path("build/bench.md"),
                      help="markdown file to write (default: build/bench.md)")
 
@@ -246,6 +274,12 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) is seen here
+    except BrokenPipeError:
+        # Nobody reads the rest: stop quietly, as `cat | head` does, and keep Python from
+        # failing again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the status a shell gives a command cut off by a pipe
     except CourselabError as exc:
         print(f"courselab {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -255,7 +289,11 @@ def main(argv=None):
         if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
             raise
         where = f"{args.db}: " if args.db else ""
-        print(f"courselab {args.command}: {where}{exc}", file=sys.stderr)
+        reason = str(exc)
+        if "locked" in reason or "busy" in reason:
+            reason = ("database is busy: another connection holds its write lock; "
+                      "run this again when that writer has finished")
+        print(f"courselab {args.command}: {where}{reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"courselab {args.command}: interrupted", file=sys.stderr)

@@ -1,5 +1,6 @@
 """Connections with the settings every courselab database relies on."""
 
+import itertools
 import sqlite3
 import time
 import urllib.parse
@@ -29,27 +30,30 @@ def apply_pragmas(dbapi_connection):
     cursor.close()
 
 
-def connect(path, *, create=True):
+def connect(path, *, create=True, readonly=False):
     """Open the SQLite database at `path` ready for courselab.
 
     The connection has foreign keys ON, recursive triggers ON, a busy timeout,
     `sqlite3.Row` rows, WAL journaling for file databases, and autocommit mode
     (isolation_level=None): transactions are explicit, see `transaction()`.
     With create=False a missing file is an error instead of a new empty database.
+    With readonly=True the file is opened read-only (`mode=ro`): nothing is created and
+    the journal mode is left as it is; writes fail with "attempt to write a readonly database".
     Raises DatabaseOpenError with a one-line reason when the file cannot be used.
     """
     path = str(path)
     in_memory = path == ":memory:" or path.startswith("file::memory:")
     if not in_memory:
-        _check_openable(Path(path), create)
+        _check_openable(Path(path), create and not readonly)
     quoted = urllib.parse.quote(str(Path(path).resolve()))
-    uri = f"file:{quoted}?mode={'rwc' if create else 'rw'}"
+    mode = "ro" if readonly else "rwc" if create else "rw"
+    uri = f"file:{quoted}?mode={mode}"
     try:
         conn = sqlite3.connect(path if in_memory else uri, uri=not in_memory,
                                timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.row_factory = sqlite3.Row
         apply_pragmas(conn)
-        if not in_memory:
+        if not in_memory and not readonly:
             _use_wal(conn)
     except sqlite3.DatabaseError as exc:
         raise DatabaseOpenError(f"{path}: cannot open as a SQLite database ({exc})") from None
@@ -90,15 +94,38 @@ def transaction(conn):
     """Run a block in one write transaction: BEGIN IMMEDIATE, COMMIT, or ROLLBACK on error.
 
     IMMEDIATE takes the write lock up front, so a concurrent writer waits for the
-    busy timeout instead of failing half-way with "database is locked".
+    busy timeout instead of failing half-way with "database is locked". Inside another
+    transaction() it is a SAVEPOINT: an error undoes the inner block only. A trigger's
+    RAISE(ROLLBACK, ...) ends the whole transaction itself; its error is what the caller
+    sees (never "cannot rollback - no transaction is active").
     """
+    if conn.in_transaction:
+        yield from _savepoint(conn)
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")  # may fail (a deferred foreign key): rolled back below
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+
+
+_savepoints = itertools.count(1)
+
+
+def _savepoint(conn):
+    name = f"courselab_{next(_savepoints)}"
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
 
 
 def table_names(conn):

@@ -27,3 +27,7 @@ class QuizError(CourselabError):
 
 class ExerciseError(CourselabError):
     """A reference solution could not be recorded (no solution cell ran, or it shows nothing)."""
+
+
+class DatabaseBusyError(CourselabError):
+    """Another connection holds the database's write lock for longer than the busy timeout."""

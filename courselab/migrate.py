@@ -2,28 +2,28 @@
 
 A migration is `NNN_name.sql` (up) with `NNN_name.down.sql` beside it. Each file is
 written for a person with the `sqlite3` shell: `BEGIN; ... INSERT INTO schema_migrations
-...; COMMIT;`. The runner strips the file's own BEGIN/COMMIT, runs the statements one by
-one inside its own BEGIN IMMEDIATE, checks that the file recorded (or removed) itself,
-stores the file's checksum, and commits. Any failure rolls the whole file back.
+...; COMMIT;`, with `PRAGMA foreign_keys=OFF;` before BEGIN for SQLite's table rebuild.
+The runner reads the file (sqlfile.parse refuses stray transaction statements), turns
+foreign keys off if the file asks, runs the statements one by one inside its own
+BEGIN IMMEDIATE, checks the foreign keys if they were off, checks that the file recorded
+(or removed) exactly its own version, stores the file's checksum, commits, and turns
+foreign keys back on. Any failure rolls the whole file back.
 """
 
-import hashlib
 import re
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
+from . import guards, sqlfile
 from .db import transaction
 from .errors import MigrationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 UP_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 DOWN_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.down\.sql$")
-TRANSACTION_CONTROL = re.compile(
-    r"^(BEGIN( +(DEFERRED|IMMEDIATE|EXCLUSIVE))?( +TRANSACTION)?|COMMIT|END)( +TRANSACTION)?$",
-    re.IGNORECASE)
-
-_LEADING_NOISE = re.compile(r"(\s|--[^\n]*)*")
 
 CREATE_SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -43,10 +43,17 @@ class Migration:
     up: Path
     down: Path | None
 
-    @property
+    @cached_property
     def checksum(self):
-        """SHA-256 of the up file: an edit after it was applied changes it."""
-        return hashlib.sha256(self.up.read_bytes()).hexdigest()
+        """SHA-256 of the up file's SQL: an edit of a statement changes it.
+
+        Comments, layout, line endings and a BOM do not count (sqlfile.checksum).
+        """
+        return sqlfile.checksum(self.up)
+
+    def matches(self, stored):
+        """Whether a checksum stored in schema_migrations is this file's (or its raw bytes')."""
+        return stored == self.checksum or stored in sqlfile.legacy_checksums(self.up)
 
 
 def discover(directory=None):
@@ -84,28 +91,7 @@ def split_statements(sql):
 
     `line` is the 1-based line of the statement's first SQL word, for error messages.
     """
-    statements, start = [], 0
-    for index, char in enumerate(sql):
-        if char == ";" and sqlite3.complete_statement(sql[start:index + 1]):
-            statements.append((start, sql[start:index + 1]))
-            start = index + 1
-    statements.append((start, sql[start:]))
-    found = []
-    for offset, text in statements:
-        if _strip_comments(text):
-            first_word = offset + _LEADING_NOISE.match(text).end()
-            found.append((sql.count("\n", 0, first_word) + 1, text.strip()))
-    return found
-
-
-def _strip_comments(sql):
-    return re.sub(r"--[^\n]*", "", sql).strip().rstrip(";").strip()
-
-
-def _body(path):
-    """[(line, statement)] of a migration file without its own BEGIN/COMMIT."""
-    return [(line, s) for line, s in split_statements(path.read_text(encoding="utf-8"))
-            if not TRANSACTION_CONTROL.match(_strip_comments(s))]
+    return [(s.line, s.text) for s in sqlfile.split_statements(sql)]
 
 
 def ensure_table(conn):
@@ -129,7 +115,10 @@ def verify(conn, migrations):
         if migration is None:
             raise MigrationError(f"version {version} ({name}) is applied but has no file; "
                                  "restore its file or roll back with the migrations that had it")
-        if checksum is not None and checksum != migration.checksum:
+        if name != migration.name:
+            raise MigrationError(f"{migration.up.name}: version {version} was applied as "
+                                 f"{version}_{name}.sql; give the file its old name back")
+        if checksum is not None and not migration.matches(checksum):
             raise MigrationError(f"{migration.up.name} was edited after it was applied; restore "
                                  "it and put the change in a new migration")
 
@@ -164,11 +153,12 @@ def migrate(conn, directory=None, to=None, on_step=None):
     """
     migrations = discover(directory)
     target = resolve_target(migrations, to)
-    ensure_table(conn)
+    _refuse_open_transaction(conn)
     verify(conn, migrations)
     if target < current_version(conn):
         raise MigrationError(f"database is at {current_version(conn)}, above {target or 0}; "
                              "use rollback to go down")
+    _upgrade_checksums(conn, migrations)
     done = []
     for migration in migrations:
         if migration.version > target:
@@ -183,14 +173,15 @@ def migrate(conn, directory=None, to=None, on_step=None):
 def rollback(conn, directory=None, to=None, force=False, on_step=None):
     """Undo applied migrations, newest first, down to version `to` (0 for all).
 
-    Refuses, before changing anything, to drop a table that holds rows unless `force`.
+    Unless `force`, first runs the down files in a transaction that is rolled back, and
+    refuses if any table would lose rows (dropped, deleted, cascaded): nothing changes then.
     Returns the migrations undone.
     """
     migrations = discover(directory)
     if to is None:
         raise MigrationError("rollback needs --to VERSION (0 undoes every migration)")
     target = resolve_target(migrations, to)
-    ensure_table(conn)
+    _refuse_open_transaction(conn)
     verify(conn, migrations)
     if target > current_version(conn):
         raise MigrationError(f"database is at {current_version(conn) or 0}, below {target}; "
@@ -201,79 +192,122 @@ def rollback(conn, directory=None, to=None, force=False, on_step=None):
             raise MigrationError(f"{migration.up.name} cannot be rolled back: no "
                                  f"{migration.up.stem}.down.sql beside it")
     if not force:
-        _refuse_data_loss(conn, undo)
+        _dry_run(conn, undo)
     done = []
     for migration in undo:
-        if _run(conn, migration, up=False):
+        if _run(conn, migration, up=False, keep_rows=not force):
             done.append(migration)
             if on_step:
                 on_step(migration)
     return done
 
 
-def _refuse_data_loss(conn, migrations):
-    for migration in migrations:
-        for _line, statement in _body(migration.down):
-            match = re.match(r"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\w+)", statement, re.IGNORECASE)
-            if not match or _is_virtual(conn, match.group(1)):
-                continue
-            table = match.group(1)
-            count = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            if count:
-                raise MigrationError(f"{migration.down.name} would delete {count} rows of {table}; "
-                                     "pass --force to roll back anyway")
+def _refuse_open_transaction(conn):
+    if conn.in_transaction:
+        raise MigrationError("the connection is inside a transaction; commit or roll back "
+                             "before migrating (a migration needs its own)")
 
 
-def _is_virtual(conn, table):
-    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
-    return row is None or row[0].upper().startswith("CREATE VIRTUAL TABLE")
+def _upgrade_checksums(conn, migrations):
+    """Store today's checksum where the previous runner stored a file's raw-bytes one."""
+    recorded = applied(conn)
+    old = [m for m in migrations if m.version in recorded
+           and recorded[m.version][1] not in (None, m.checksum)]
+    if old:
+        with transaction(conn):
+            conn.executemany("UPDATE schema_migrations SET checksum = ? WHERE version = ?",
+                             [(m.checksum, m.version) for m in old])
 
 
-def _run(conn, migration, up):
+def _dry_run(conn, undo):
+    """Run the down files in one transaction, rolled back; refuse if rows would be lost."""
+    files = [sqlfile.parse(m.down) for m in undo]
+    with _foreign_keys(conn, off=any(f.foreign_keys_off for f in files)):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for migration, parsed in zip(undo, files, strict=True):
+                _execute(conn, migration, parsed, up=False, keep_rows=True)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+
+def _run(conn, migration, up, keep_rows=False):
     """Run one file in one transaction; False if another process already did it."""
-    path = migration.up if up else migration.down
-    statements = _body(path)
-    with transaction(conn):
+    parsed = sqlfile.parse(migration.up if up else migration.down)
+    with _foreign_keys(conn, off=parsed.foreign_keys_off), transaction(conn):
         # Re-read under the write lock: a concurrent runner may have done this already.
         if (migration.version in applied(conn)) != (not up):
             return False
-        for line, statement in statements:
-            try:
-                conn.execute(statement)
-            except sqlite3.Error as exc:
-                first_line = _strip_comments(statement).splitlines()[0]
-                raise MigrationError(f"{path.name}:{line}: {exc} (in: {first_line[:80]}); "
-                                     "nothing of this migration was applied") from None
-        _check_record(conn, migration, path, up)
+        ensure_table(conn)  # in the first migration's transaction: gone if it fails
+        _execute(conn, migration, parsed, up, keep_rows)
+        if up:
+            conn.execute("UPDATE schema_migrations SET checksum = ? WHERE version = ?",
+                         (migration.checksum, migration.version))
     return True
 
 
-def _check_record(conn, migration, path, up):
-    row = conn.execute("SELECT name FROM schema_migrations WHERE version = ?",
-                       (migration.version,)).fetchone()
-    if up:
-        if row is None or row[0] != migration.name:
-            raise MigrationError(f"{path.name}: must end with INSERT INTO schema_migrations "
-                                 f"(version, name) VALUES ('{migration.version}', "
-                                 f"'{migration.name}')")
-        conn.execute("UPDATE schema_migrations SET checksum = ? WHERE version = ?",
-                     (migration.checksum, migration.version))
-    elif row is not None:
-        raise MigrationError(f"{path.name}: must end with DELETE FROM schema_migrations "
-                             f"WHERE version = '{migration.version}'")
+@contextmanager
+def _foreign_keys(conn, off):
+    """Foreign keys OFF for the block when `off` (set outside any transaction); ON after."""
+    if off:
+        conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _execute(conn, migration, parsed, up, keep_rows):
+    """Run a parsed file's statements in the open transaction and check what they did."""
+    name = parsed.name
+    rows_before = guards.row_counts(conn) if keep_rows else None
+    versions_before = guards.versions(conn)
+    missing_before = guards.missing_parents(conn)
+    for statement in parsed.body:
+        if up and not parsed.foreign_keys_off:
+            guards.refuse_cascading_drop(conn, name, statement)
+        try:
+            found = conn.execute(statement.text).fetchall()
+        except sqlite3.Error as exc:
+            first_line = " ".join(statement.tokens)[:80]
+            raise MigrationError(f"{name}:{statement.line}: {exc} (in: {first_line}); "
+                                 "nothing of this migration was applied") from None
+        if not conn.in_transaction:
+            raise MigrationError(f"{name}:{statement.line}: this statement ended the "
+                                 "migration's transaction; what ran before it is committed")
+        if found and statement.pragma() and statement.pragma()[0] == "foreign_key_check":
+            guards.refuse_dangling(name, statement.line, found)
+    guards.refuse_missing_parents(conn, name, missing_before)
+    if parsed.foreign_keys_off:
+        guards.refuse_dangling(name, parsed.closing_line,
+                               conn.execute("PRAGMA foreign_key_check").fetchall())
+    guards.check_record(conn, migration, name, up, versions_before)
+    if keep_rows:
+        guards.refuse_lost_rows(name, rows_before, guards.row_counts(conn))
 
 
 def status(conn, directory=None):
-    """[(migration, state)] with state 'applied', 'pending' or 'edited'."""
+    """[(migration, state)], state one of 'applied', 'pending', 'edited', 'renamed',
+    'unverified' (recorded without a checksum, e.g. by the sqlite3 shell) or 'missing'
+    (recorded, but no file: its Migration has up=None).
+    """
     migrations = discover(directory)
     recorded = applied(conn)
     rows = []
     for migration in migrations:
         if migration.version not in recorded:
             state = "pending"
-        elif recorded[migration.version][1] not in (None, migration.checksum):
+        elif recorded[migration.version][0] != migration.name:
+            state = "renamed"
+        elif recorded[migration.version][1] is None:
+            state = "unverified"
+        elif not migration.matches(recorded[migration.version][1]):
             state = "edited"
         else:
             state = "applied"
         rows.append((migration, state))
-    return rows
+    known = {m.version for m in migrations}
+    rows += [(Migration(v, name, None, None), "missing")
+             for v, (name, _) in recorded.items() if v not in known]
+    return sorted(rows, key=lambda row: row[0].version)

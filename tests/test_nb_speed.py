@@ -18,7 +18,7 @@ import courselab
 from courselab import checks, fixtures, migrate, queries
 from courselab.db import table_names
 from courselab.errors import MigrationError
-from courselab.search import WORD, search_courses, to_match_query
+from courselab.search import search_courses, to_match_query, words
 from courselab.workbook import query_plan
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -332,8 +332,8 @@ def test_match_finds_words_and_ranks_the_text_with_fewer_words_first(make_db):
     assert [course for course, _rank in ranked] == ["c-design", "c-python"]
     assert ranked[0][1] < ranked[1][1] < 0
     texts = rows(db, "SELECT id, title || ' ' || description FROM courses")
-    words = {course: len(WORD.findall(text)) for course, text in texts}
-    assert (words["c-design"], words["c-python"]) == (16, 19)
+    counts = {course: len(words(text)) for course, text in texts}
+    assert (counts["c-design"], counts["c-python"]) == (16, 19)
 
 
 @pytest.mark.parametrize("query, expected", [

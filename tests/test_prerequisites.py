@@ -218,3 +218,46 @@ def test_existing_fixture_enrollments_show_why_published_courses_have_no_rule(db
     completed = db.execute("SELECT user_id, course_id FROM enrollments "
                            "WHERE completed_at IS NOT NULL").fetchall()
     assert [tuple(row) for row in completed] == [("u-ada", "c-sql")]
+
+
+def test_moving_the_completed_prerequisite_enrollment_into_the_course_requiring_it_is_refused(db):
+    # c-nosql requires c-design and c-sql; u-ada completed c-sql. Completing c-design by
+    # moving her completed c-sql enrollment there would leave her in c-nosql without c-sql.
+    complete(db, "u-ada", "c-design")
+    db.execute("DELETE FROM enrollments WHERE user_id = 'u-ada' AND course_id = 'c-design'")
+    db.execute("INSERT INTO course_prerequisites VALUES ('c-design', 'c-sql')")
+    with pytest.raises(sqlite3.IntegrityError, match=REFUSED):
+        db.execute("UPDATE enrollments SET course_id = 'c-design' "
+                   "WHERE user_id = 'u-ada' AND course_id = 'c-sql'")
+    assert db.execute("SELECT completed_at IS NOT NULL FROM enrollments "
+                      "WHERE user_id = 'u-ada' AND course_id = 'c-sql'").fetchone()[0] == 1
+
+
+def test_moving_a_completed_prerequisite_enrollment_to_another_user_is_judged_for_that_user(db):
+    # u-alan has not completed c-design; u-ada's completed c-sql moved to him still
+    # leaves him without c-design, so c-nosql stays closed to him by INSERT and by UPDATE.
+    with pytest.raises(sqlite3.IntegrityError, match=REFUSED):
+        db.execute("UPDATE enrollments SET user_id = 'u-alan', course_id = 'c-nosql' "
+                   "WHERE user_id = 'u-ada' AND course_id = 'c-sql'")
+
+
+def test_moving_an_enrollment_whose_prerequisites_are_complete_is_accepted(db):
+    complete(db, "u-ada", "c-design")
+    db.execute("UPDATE enrollments SET course_id = 'c-nosql' "
+               "WHERE user_id = 'u-ada' AND course_id = 'c-perf'")
+    assert db.execute("SELECT enrollment_count FROM courses WHERE id = 'c-nosql'"
+                      ).fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("UPDATE course_prerequisites SET prerequisite_id = 'a' WHERE course_id = 'a'",
+     "no_self_prerequisite"),
+    ("UPDATE course_prerequisites SET course_id = 'd' WHERE course_id = 'a'", CYCLE),
+    ("UPDATE OR REPLACE course_prerequisites SET prerequisite_id = 'a' WHERE course_id = 'b'",
+     CYCLE),
+    ("INSERT OR REPLACE INTO course_prerequisites VALUES ('d', 'a')", CYCLE),
+])
+def test_update_and_replace_of_a_prerequisite_refuse_cycles_and_self_requirements(graph, sql,
+                                                                                 message):
+    with pytest.raises(sqlite3.IntegrityError, match=message):
+        graph.execute(sql)

@@ -106,7 +106,7 @@ def test_a_refused_answer_refuses_the_whole_attempt(db):
     # qa-3 (alan, qz-select) left qn-select-3 unanswered.
     ("INSERT INTO quiz_answers VALUES ('qa-3', 'qn-select-3', 'ch-select-1a')", "FOREIGN KEY"),
     ("INSERT INTO quiz_answers VALUES ('qa-3', 'qn-joins-1', 'ch-joins-1b')", "not in the quiz"),
-    ("INSERT INTO quiz_answers VALUES ('qa-3', 'qn-select-1', 'ch-select-1a')", "UNIQUE"),
+    ("INSERT INTO quiz_answers VALUES ('qa-3', 'qn-select-1', 'ch-select-1a')", "not replaced"),
     ("UPDATE quiz_answers SET choice_id = 'ch-select-1a' WHERE attempt_id = 'qa-3' "
      "AND question_id = 'qn-select-1'", "not edited"),
     ("INSERT INTO choices (id, question_id, body, is_correct) "
@@ -180,3 +180,45 @@ def test_a_users_best_score_is_found_through_the_attempt_key_without_a_scan(db):
         "WHERE user_id = 'u-grace' AND quiz_id = 'qz-joins'")]
     assert "SEARCH a USING INDEX sqlite_autoindex_quiz_attempts_2 (user_id=? AND quiz_id=?)" in plan
     assert not [step for step in plan if step.startswith("SCAN")]
+
+
+@pytest.mark.parametrize("sql, message", [
+    # qa-1 (ada, qz-select #1) answered qn-select-1 with ch-select-1a (right).
+    ("INSERT OR REPLACE INTO quiz_answers VALUES ('qa-1', 'qn-select-1', 'ch-select-1b')",
+     "not replaced"),
+    ("REPLACE INTO quiz_answers VALUES ('qa-1', 'qn-select-1', 'ch-select-1b')", "not replaced"),
+    ("INSERT OR REPLACE INTO quiz_attempts (id, user_id, quiz_id, attempt_no) "
+     "VALUES ('qa-1', 'u-ada', 'qz-select', 3)", "not replaced"),
+    ("UPDATE questions SET quiz_id = 'qz-joins' WHERE id = 'qn-select-1'", "has answers"),
+    ("INSERT OR REPLACE INTO questions (id, quiz_id, body) "
+     "VALUES ('qn-select-1', 'qz-joins', 'Moved?')", "answers behind"),
+    ("INSERT OR REPLACE INTO choices (id, question_id, body, is_correct) "
+     "VALUES ('ch-select-1a', 'qn-select-1', 'WHERE', 0)", "answers behind"),
+    # The choice-of-its-question rule, by UPDATE of either side.
+    ("UPDATE quiz_answers SET question_id = 'qn-select-2' WHERE attempt_id = 'qa-1' "
+     "AND question_id = 'qn-select-1'", "not edited"),
+    ("UPDATE choices SET question_id = 'qn-select-3' WHERE id = 'ch-select-2a'", "FOREIGN KEY"),
+    ("UPDATE quiz_attempts SET quiz_id = 'qz-joins' WHERE id = 'qa-1'", "not edited"),
+])
+def test_update_and_replace_refuse_what_insert_refuses_and_keep_every_score(db, sql, message):
+    before = db.execute("SELECT * FROM attempt_scores ORDER BY attempt_id").fetchall()
+    with pytest.raises(sqlite3.IntegrityError, match=message):
+        db.execute(sql)
+    assert db.execute("SELECT * FROM attempt_scores ORDER BY attempt_id").fetchall() == before
+
+
+def test_no_statement_sequence_of_moves_scores_above_100_percent(db):
+    # Moving qz-joins's answered questions into qz-select would leave qa-5 (joins, 2/2)
+    # with 2 correct answers of 0 questions, and qz-select's attempts with answers outside it.
+    for question in ("qn-joins-1", "qn-joins-2"):
+        with pytest.raises(sqlite3.IntegrityError, match="has answers"):
+            db.execute("UPDATE questions SET quiz_id = 'qz-select' WHERE id = ?", (question,))
+    assert db.execute("SELECT COUNT(*) FROM attempt_scores WHERE score > 100 "
+                      "OR correct > questions").fetchone()[0] == 0
+
+
+def test_an_unanswered_question_can_still_move_to_another_quiz(db):
+    db.execute("INSERT INTO questions (id, quiz_id, body) VALUES ('qn-new', 'qz-select', 'New?')")
+    db.execute("UPDATE questions SET quiz_id = 'qz-joins' WHERE id = 'qn-new'")
+    moved = db.execute("SELECT quiz_id FROM questions WHERE id = 'qn-new'").fetchone()[0]
+    assert moved == "qz-joins"

@@ -1,8 +1,11 @@
 """Course search: published courses only, ranked, safe for any text."""
 
+import unicodedata
+
 import pytest
 
-from courselab.search import search_courses, to_match_query
+from courselab import checks
+from courselab.search import search_courses, to_match_query, words
 
 
 def ids(rows):
@@ -44,3 +47,49 @@ def test_operator_characters_in_user_text_are_never_syntax(db, text):
 def test_match_query_quotes_each_word():
     assert to_match_query('NEAR( "c++ title:SQL') == '"NEAR" "c" "title" "SQL"'
     assert to_match_query("!!") is None
+
+
+def add_course(conn, course_id, title, description="Plain words."):
+    conn.execute("INSERT INTO courses (id, title, description, is_published) VALUES (?, ?, ?, 1)",
+                 (course_id, title, description))
+
+
+@pytest.mark.parametrize("title, text", [
+    ("Rust\U0001F980 for beginners", "Rust\U0001F980 beginners"),       # emoji glued to a word
+    ("Rust\U0001F980 for beginners", "beginners"),
+    ("Melting\U0001FAE0point", "melting\U0001FAE0point"),             # emoji newer than 6.1
+    ("Glyph\ue000mark studies", "glyph\ue000mark"),                    # private use (Co)
+    (unicodedata.normalize("NFD", "résumé writing"), "résumé"),       # NFD title, NFC text
+    (unicodedata.normalize("NFD", "résumé writing"), unicodedata.normalize("NFD", "résumé")),
+    ("résumé writing", unicodedata.normalize("NFD", "résumé")),       # NFC title, NFD text
+    (unicodedata.normalize("NFD", "Việt history"), "Việt"),           # two marks on one letter
+    ("Việt history", unicodedata.normalize("NFD", "Việt")),
+    ("日本語 テキスト", "テキスト"),
+])
+def test_search_splits_text_where_the_fts5_tokenizer_does(db, title, text):
+    add_course(db, "c-new", title)
+    assert ids(search_courses(db, text)) == ["c-new"]
+
+
+@pytest.mark.parametrize("text, found", [
+    ('"Rust\U0001F980', True), ("Rust\U0001F980*", True), ("- beginners", True),
+    ("(Rust\U0001F980) ^beginners", True), ("title:Rust\U0001F980", False),
+    ("NEAR(Rust\U0001F980 beginners, 2)", False), ("{title}: beginners", False),
+    ("beginners AND NOT", False), ("Rust\U0001F980 OR", False),
+])
+def test_raw_user_text_around_new_words_is_never_syntax(db, text, found):
+    # Operator words (title, NEAR, AND, OR...) are words to find like any other.
+    add_course(db, "c-new", "Rust\U0001F980 for beginners")
+    assert ("c-new" in ids(search_courses(db, text))) is found
+
+
+def test_the_words_are_what_sqlite_indexes_not_what_a_regex_sees():
+    # Python's \w splits 'a\ue000b' (private use) and drops the combining mark of an NFD e.
+    assert words("a\ue000b c_d") == ["a\ue000b", "c", "d"]
+    assert words(unicodedata.normalize("NFD", "résumé")) == ["résumé"]
+
+
+def test_an_accented_word_among_others_is_a_valid_query(db):
+    add_course(db, "c-new", unicodedata.normalize("NFD", "Résumé writing for café owners"))
+    assert ids(search_courses(db, "writing résumé café")) == ["c-new"]
+    assert checks.fts_problems(db) == []

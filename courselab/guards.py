@@ -1,0 +1,121 @@
+"""What a migration must not do, checked inside its transaction before it commits.
+
+Each `refuse_*` raises MigrationError with one line naming the file (and line) and what
+to do; the runner then rolls the migration back, so the database stays as it was.
+"""
+
+from .db import table_names
+from .errors import MigrationError
+
+
+def refuse_cascading_drop(conn, name, statement):
+    """Refuse DROP TABLE of a parent with rows while foreign keys are ON and children have rows.
+
+    SQLite's DROP TABLE deletes the rows first, so ON DELETE CASCADE empties the children:
+    the data loss of a table rebuild written without `PRAGMA foreign_keys=OFF`.
+    """
+    table = statement.dropped_table()
+    if table is None or not conn.execute("PRAGMA foreign_keys").fetchone()[0]:
+        return
+    if not _exists(conn, table) or not _count(conn, table):
+        return
+    for child, column in _children(conn, table):
+        rows = conn.execute(f'SELECT COUNT(*) FROM "{child}" WHERE "{column}" IS NOT NULL'
+                            ).fetchone()[0]
+        if rows:
+            raise MigrationError(
+                f"{name}:{statement.line}: DROP TABLE {table} with foreign keys on would delete "
+                f"or change the {rows} rows of {child} that reference it; for a table rebuild "
+                "put PRAGMA foreign_keys=OFF; before BEGIN, as SQLite's procedure does")
+
+
+def refuse_dangling(name, line, violations):
+    """Refuse when PRAGMA foreign_key_check found rows: (table, rowid, parent, fkid) each."""
+    if not violations:
+        return
+    table, rowid, parent, _ = violations[0]
+    same = sum(1 for v in violations if v[0] == table and v[2] == parent)
+    raise MigrationError(
+        f"{name}:{line}: foreign key check failed: {same} row(s) of {table} reference no row "
+        f"of {parent} (first: rowid {rowid}); keep those {parent} rows or delete the {table} "
+        "rows in the migration; nothing of this migration was applied")
+
+
+def missing_parents(conn):
+    """{(child, parent)} for foreign keys whose parent table does not exist."""
+    tables = {t.lower() for (t,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {(child, parent) for child in tables for parent, _ in _parents(conn, child)
+            if parent.lower() not in tables}
+
+
+def refuse_missing_parents(conn, name, before):
+    """Refuse when the migration left a foreign key pointing at a table that is gone."""
+    new = sorted(missing_parents(conn) - before)
+    if new:
+        child, parent = new[0]
+        raise MigrationError(
+            f"{name}: afterwards {child} has a foreign key to {parent}, which does not exist "
+            "(renaming a table rewrites the references to it: create the new table, copy, "
+            "drop the old one and rename the new one, in SQLite's order)")
+
+
+def refuse_lost_rows(name, before, after):
+    """Refuse when a table has fewer rows than before (dropped tables have none)."""
+    lost = {t: n - after.get(t, 0) for t, n in before.items() if n > after.get(t, 0)}
+    if lost:
+        table = max(lost, key=lambda t: (lost[t], t))
+        others = sum(lost.values()) - lost[table]
+        also = f" (and {others} rows of other tables)" if others else ""
+        raise MigrationError(f"{name} would delete {lost[table]} rows of {table}{also}; "
+                             "pass --force to roll back anyway")
+
+
+def row_counts(conn):
+    """{table: rows} for the ordinary tables other than schema_migrations."""
+    return {t: _count(conn, t) for t in table_names(conn) if t != "schema_migrations"}
+
+
+def versions(conn):
+    """{version: row} of schema_migrations ({} before it exists)."""
+    if not _exists(conn, "schema_migrations"):
+        return {}
+    return {row[0]: tuple(row) for row in conn.execute("SELECT * FROM schema_migrations")}
+
+
+def check_record(conn, migration, name, up, before):
+    """Refuse unless the file added (up) or removed (down) exactly its own row."""
+    after = versions(conn)
+    own = migration.version
+    insert = f"INSERT INTO schema_migrations (version, name) VALUES ('{own}', '{migration.name}')"
+    delete = f"DELETE FROM schema_migrations WHERE version = '{own}'"
+    if up and (own not in after or after[own][1] != migration.name):
+        raise MigrationError(f"{name}: must end with {insert}")
+    if not up and own in after:
+        raise MigrationError(f"{name}: must end with {delete}")
+    others = sorted(v for v in set(before) | set(after)
+                    if v != own and before.get(v) != after.get(v))
+    if others:
+        raise MigrationError(f"{name}: also changes the row of version {', '.join(others)} in "
+                             f"schema_migrations; a migration records only itself: "
+                             f"{insert if up else delete}")
+
+
+def _exists(conn, table):
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? "
+                        "COLLATE NOCASE", (table,)).fetchone() is not None
+
+
+def _count(conn, table):
+    return conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+
+
+def _parents(conn, table):
+    """[(parent table, child column)] of a table's foreign keys."""
+    return [(row[2], row[3]) for row in conn.execute(f"PRAGMA foreign_key_list(\"{table}\")")]
+
+
+def _children(conn, table):
+    """[(child table, column)] of the foreign keys that reference `table`."""
+    return [(child, column) for child in table_names(conn) if child.lower() != table.lower()
+            for parent, column in _parents(conn, child) if parent.lower() == table.lower()]

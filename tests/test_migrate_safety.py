@@ -1,0 +1,377 @@
+"""The runner keeps its promise with files that students write: whole or nothing, no data lost."""
+
+import re
+import shutil
+import sqlite3
+
+import pytest
+
+from courselab import fixtures, migrate
+from courselab.db import connect
+from courselab.errors import MigrationError
+
+CHILDREN_OF_USERS = ["enrollments", "progress", "reviews", "quiz_attempts", "bookmarks"]
+
+
+@pytest.fixture
+def project(tmp_path):
+    """(migrations copy, connection) at the latest version with the fixtures loaded."""
+    directory = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, directory)
+    conn = connect(tmp_path / "p.db")
+    migrate.migrate(conn, directory)
+    fixtures.load(conn)
+    return directory, conn
+
+
+def next_version(directory):
+    return f"{len(migrate.discover(directory)) + 1:03d}"
+
+
+def write(directory, name, body, version=None, record=True, before="", after=""):
+    """Write migration NNN_name.sql: before, BEGIN, body, its record, COMMIT, after."""
+    version = version or next_version(directory)
+    insert = (f"INSERT INTO schema_migrations (version, name) VALUES ('{version}', '{name}');\n"
+              if record else "")
+    path = directory / f"{version}_{name}.sql"
+    path.write_text(f"{before}BEGIN;\n{body}{insert}COMMIT;\n{after}")
+    return path
+
+
+def counts(conn, tables):
+    return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def users_rebuild(conn, where="", check="email LIKE '%@%'"):
+    """The body of SQLite's 12-step rebuild of users, adding a CHECK."""
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0]
+    create = sql.replace("CREATE TABLE users", "CREATE TABLE users_new", 1)
+    create = create[:create.rindex(")")] + f",\n    CHECK ({check})\n)"
+    return (f"{create};\nINSERT INTO users_new SELECT * FROM users{where};\nDROP TABLE users;\n"
+            "ALTER TABLE users_new RENAME TO users;\nPRAGMA foreign_key_check;\n")
+
+
+def refused(conn, directory, match, call=migrate.migrate, **kwargs):
+    """Run `call`, expect MigrationError matching `match`, and the database unchanged."""
+    before = list(conn.iterdump())
+    with pytest.raises(MigrationError, match=match) as error:
+        call(conn, directory, **kwargs)
+    assert list(conn.iterdump()) == before
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert not conn.in_transaction
+    return str(error.value)
+
+
+# The table rebuild
+
+def test_the_documented_table_rebuild_keeps_every_child_row_and_adds_its_check(project):
+    directory, conn = project
+    before = counts(conn, CHILDREN_OF_USERS + ["users"])
+    write(directory, "rebuild_users", users_rebuild(conn),
+          before="PRAGMA foreign_keys=OFF;\n", after="PRAGMA foreign_keys=ON;\n")
+    assert [m.name for m in migrate.migrate(conn, directory)] == ["rebuild_users"]
+    assert counts(conn, CHILDREN_OF_USERS + ["users"]) == before
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("INSERT INTO users (id, name, email) VALUES ('u-x', 'X', 'no-at')")
+    conn.execute("DELETE FROM users WHERE id = 'u-ada'")  # the cascades still follow
+    assert conn.execute("SELECT COUNT(*) FROM enrollments WHERE user_id = 'u-ada'").fetchone()[0] == 0
+
+
+def test_a_rebuild_that_leaves_a_dangling_reference_is_refused_naming_file_and_table(project):
+    directory, conn = project
+    path = write(directory, "rebuild_users", users_rebuild(conn, where=" WHERE id <> 'u-ada'"),
+                 before="PRAGMA foreign_keys=OFF;\n", after="PRAGMA foreign_keys=ON;\n")
+    message = refused(conn, directory, "foreign key check failed")
+    assert re.search(rf"^{path.name}:\d+: .* row\(s\) of \w+ reference no row of users", message)
+
+
+def test_without_its_own_foreign_key_check_a_rebuild_is_still_checked_before_commit(project):
+    directory, conn = project
+    body = users_rebuild(conn, where=" WHERE id <> 'u-ada'").replace("PRAGMA foreign_key_check;\n", "")
+    write(directory, "rebuild_users", body, before="PRAGMA foreign_keys = off;\n")
+    refused(conn, directory, "foreign key check failed")
+
+
+def test_a_rebuild_without_foreign_keys_off_is_refused_before_its_drop_cascades(project):
+    directory, conn = project
+    write(directory, "rebuild_users", users_rebuild(conn))
+    refused(conn, directory, r":\d+: DROP TABLE users with foreign keys on would delete .* "
+                             "PRAGMA foreign_keys=OFF; before BEGIN")
+
+
+def test_renaming_the_old_table_first_is_refused_since_its_references_follow_the_rename(project):
+    directory, conn = project
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'tags'").fetchone()[0]
+    body = (f"ALTER TABLE tags RENAME TO tags_old;\n{sql};\n"
+            "INSERT INTO tags SELECT * FROM tags_old;\nDROP TABLE tags_old;\n")
+    write(directory, "rebuild_tags", body, before="PRAGMA foreign_keys=OFF;\n")
+    refused(conn, directory, "course_tags has a foreign key to tags_old, which does not exist")
+
+
+def test_foreign_keys_are_on_again_after_a_rebuild_fails_on_a_sql_error(project):
+    directory, conn = project
+    write(directory, "broken", "SELECT nope FROM nowhere;\n", before="PRAGMA foreign_keys=OFF;\n")
+    refused(conn, directory, "no such table: nowhere")
+
+
+@pytest.mark.parametrize("pragma, message", [
+    ("PRAGMA foreign_keys=OFF;", "PRAGMA foreign_keys does nothing inside a transaction"),
+    ("PRAGMA main.foreign_keys = 0;", "PRAGMA foreign_keys does nothing inside"),
+    ("PRAGMA journal_mode=DELETE;", "PRAGMA journal_mode cannot take effect"),
+    ("pragma recursive_triggers = off;", "PRAGMA recursive_triggers cannot take effect"),
+])
+def test_a_pragma_that_cannot_work_inside_the_transaction_is_refused_before_anything_runs(
+        project, pragma, message):
+    directory, conn = project
+    path = write(directory, "pragma", f"DELETE FROM reviews;\n{pragma}\n")
+    refused(conn, directory, rf"^{path.name}:3: {message}")
+
+
+def test_foreign_keys_off_after_commit_is_refused(project):
+    directory, conn = project
+    write(directory, "fk_off_after", "CREATE TABLE thing (a);\n", after="PRAGMA foreign_keys=OFF;\n")
+    refused(conn, directory, "would leave foreign keys off")
+
+
+# Transaction statements
+
+@pytest.mark.parametrize("stray", [
+    "/* done */ COMMIT;", "COMMIT\tTRANSACTION;", "ROLLBACK;", "END;", "end transaction;",
+    "commit;", "SAVEPOINT s;", "RELEASE s;", "BEGIN;", "BEGIN\nIMMEDIATE;", "ROLLBACK TO s;",
+    "-- the end\n  COMMIT /* here */ ;",
+])
+def test_a_transaction_statement_mid_file_is_refused_before_anything_runs(project, stray):
+    directory, conn = project
+    path = write(directory, "stray", f"CREATE TABLE thing (a);\nDELETE FROM reviews;\n{stray}\n"
+                                     "CREATE TABLE thing2 (b);\n")
+    message = refused(conn, directory, "would end or split the migration's transaction")
+    assert message.startswith(f"{path.name}:")
+
+
+@pytest.mark.parametrize("text", [
+    "/* 0NN: add thing\n   over two lines */\nBEGIN;\n{body}COMMIT;\n",
+    "\ufeffBEGIN;\n{body}COMMIT;\n",
+    "BEGIN\nTRANSACTION;\n{body}COMMIT\tTRANSACTION;\n",
+    "begin immediate;\n{body}end;\n",
+    "BEGIN;\r\n{body}COMMIT;\r\n",
+    "BEGIN;\r{body}COMMIT;\r",
+    "{body}",
+    "BEGIN;\nCREATE TRIGGER t AFTER INSERT ON thing BEGIN\n  SELECT 1;\nEND;\n{body}COMMIT;\n",
+])
+def test_legitimate_files_apply_whole(project, text):
+    directory, conn = project
+    version = next_version(directory)
+    body = ("CREATE TABLE IF NOT EXISTS thing (a);\nINSERT INTO thing VALUES (42);\n"
+            "DELETE FROM reviews WHERE id = (SELECT MIN(id) FROM reviews);\n"
+            f"INSERT INTO schema_migrations (version, name) VALUES ('{version}', 'add_thing');\n")
+    if "TRIGGER" in text:
+        text = "BEGIN;\nCREATE TABLE thing (a);\n" + text.removeprefix("BEGIN;\n")
+    sep = "\r" if text.endswith("COMMIT;\r") else "\n"
+    path = directory / f"{version}_add_thing.sql"
+    path.write_bytes(text.format(body=body.replace("\n", sep)).encode("utf-8"))
+    reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+    assert [m.name for m in migrate.migrate(conn, directory)] == ["add_thing"]
+    assert conn.execute("SELECT a FROM thing").fetchall()[0][0] == 42
+    assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == reviews - 1
+    assert dict(migrate.status(conn, directory) and
+                [(m.version, s) for m, s in migrate.status(conn, directory)])[version] == "applied"
+
+
+def test_a_file_with_begin_and_no_commit_is_refused(project):
+    directory, conn = project
+    path = directory / f"{next_version(directory)}_open.sql"
+    path.write_text("BEGIN;\nCREATE TABLE thing (a);\n")
+    refused(conn, directory, "BEGIN without a closing COMMIT")
+
+
+def test_a_trigger_raise_rollback_during_a_migration_is_reported_and_nothing_is_kept(project):
+    directory, conn = project
+    conn.execute("CREATE TRIGGER no_tags BEFORE INSERT ON tags BEGIN "
+                 "SELECT RAISE(ROLLBACK, 'no new tags'); END")
+    path = write(directory, "add_tag", "CREATE TABLE thing (a);\n"
+                                       "INSERT INTO tags (id, name) VALUES ('t-x', 'x');\n")
+    refused(conn, directory, rf"^{path.name}:3: no new tags")
+
+
+def test_migrate_inside_an_open_transaction_is_refused(project):
+    directory, conn = project
+    conn.execute("BEGIN")
+    with pytest.raises(MigrationError, match="inside a transaction"):
+        migrate.migrate(conn, directory)
+    conn.execute("ROLLBACK")
+
+
+# One version per file
+
+def test_a_migration_that_also_records_the_next_version_is_refused(project):
+    directory, conn = project
+    version = next_version(directory)
+    later = f"{int(version) + 1:03d}"
+    path = write(directory, "add_thing", "CREATE TABLE thing (a);\nINSERT INTO schema_migrations "
+                 f"(version, name) VALUES ('{later}', 'add_later');\n")
+    write(directory, "add_later", "CREATE TABLE later (a);\n", version=later)
+    message = refused(conn, directory, f"also changes the row of version {later}")
+    assert message.startswith(path.name)
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM schema_migrations WHERE version = '005';",
+    "UPDATE schema_migrations SET checksum = NULL WHERE version = '001';",
+])
+def test_a_migration_that_changes_another_versions_row_is_refused(project, statement):
+    directory, conn = project
+    write(directory, "meddle", f"{statement}\n")
+    refused(conn, directory, "also changes the row of version")
+
+
+def test_a_down_file_that_removes_other_versions_is_refused(project):
+    directory, conn = project
+    down = next(directory.glob("015_*.down.sql"))
+    down.write_text(down.read_text().replace("WHERE version = '015'", "WHERE version >= '014'"))
+    refused(conn, directory, "also changes the row of version 014", call=migrate.rollback,
+            to="014", force=True)
+
+
+# The rollback guard
+
+@pytest.mark.parametrize("drop", [
+    "-- bookmarks go away\nDROP TABLE bookmarks;", 'DROP TABLE "bookmarks";',
+    "DROP TABLE main.bookmarks;", "DROP TABLE IF EXISTS bookmarks;", "drop table bookmarks;",
+    "DROP TABLE [bookmarks];", "DELETE FROM bookmarks;\nDROP TABLE bookmarks;",
+    "DELETE FROM bookmarks WHERE note IS NULL;\nDROP TABLE bookmarks;",
+])
+def test_rollback_refuses_a_down_file_that_deletes_rows_however_it_is_written(project, drop):
+    directory, conn = project
+    down = next(directory.glob("014_*.down.sql"))
+    down.write_text(f"BEGIN;\n{drop}\nINSERT INTO tags (id, name) VALUES ('t-trace', 'trace');\n"
+                    "DELETE FROM schema_migrations WHERE version = '014';\nCOMMIT;\n")
+    rows = conn.execute("SELECT COUNT(*) FROM bookmarks").fetchone()[0]
+    refused(conn, directory, rf"^{down.name} would delete {rows} rows of bookmarks; pass --force",
+            call=migrate.rollback, to="013")
+    migrate.rollback(conn, directory, to="013", force=True)
+    assert conn.execute("SELECT COUNT(*) FROM tags WHERE id = 't-trace'").fetchone()[0] == 1
+
+
+def test_rollback_counts_the_rows_a_cascade_would_remove(project):
+    directory, conn = project
+    path = write(directory, "add_nothing", "")
+    down = path.with_name(path.stem + ".down.sql")
+    down.write_text(f"BEGIN;\nDELETE FROM users WHERE id = 'u-ada';\nDELETE FROM "
+                    f"schema_migrations WHERE version = '{path.name[:3]}';\nCOMMIT;\n")
+    migrate.migrate(conn, directory)
+    refused(conn, directory, rf"^{down.name} would delete \d+ rows of \w+ \(and \d+ rows of "
+                             r"other tables\); pass --force", call=migrate.rollback, to="015")
+
+
+def test_a_refused_rollback_of_several_files_undoes_none_of_them(project):
+    directory, conn = project
+    refused(conn, directory, "014_create_bookmarks.down.sql would delete", call=migrate.rollback,
+            to="013")
+    assert migrate.current_version(conn) == "015"
+
+
+# Checksums
+
+def copy_with_newline(directory, target, newline, bom=b""):
+    target.mkdir()
+    for path in directory.iterdir():
+        target.joinpath(path.name).write_bytes(bom + path.read_bytes().replace(b"\n", newline))
+    return target
+
+
+@pytest.mark.parametrize("newline, bom", [(b"\r\n", b""), (b"\r", b""), (b"\n", b"\xef\xbb\xbf")])
+def test_line_endings_and_a_bom_are_not_edits(project, tmp_path, newline, bom):
+    directory, conn = project
+    other = copy_with_newline(directory, tmp_path / "other", newline, bom)
+    assert {s for _, s in migrate.status(conn, other)} == {"applied"}
+    assert migrate.migrate(conn, other) == []
+
+
+def test_a_comment_only_edit_is_not_an_edit_but_a_change_of_sql_is(project):
+    directory, conn = project
+    path = directory / "002_create_courses_and_sections.sql"
+    text = path.read_text()
+    path.write_text("-- a corrected header line\n" + text.replace("-- ", "--   ", 3))
+    assert dict((m.version, s) for m, s in migrate.status(conn, directory))["002"] == "applied"
+    path.write_text(text.replace("'Untitled'", "'Nameless'") if "'Untitled'" in text
+                    else text.replace("CREATE TABLE sections (", "CREATE TABLE sections (x,"))
+    assert dict((m.version, s) for m, s in migrate.status(conn, directory))["002"] == "edited"
+
+
+def test_a_string_literal_keeps_its_spaces_in_the_checksum(tmp_path):
+    one, two = tmp_path / "001_a.sql", tmp_path / "001_b.sql"
+    one.write_text("INSERT INTO t VALUES ('a  b');\n")
+    two.write_text("INSERT INTO t VALUES ('a b');\n")
+    assert migrate.sqlfile.checksum(one) != migrate.sqlfile.checksum(two)
+
+
+def test_a_database_with_raw_byte_checksums_is_not_edited_and_migrate_upgrades_them(project):
+    directory, conn = project
+    for m in migrate.discover(directory):
+        conn.execute("UPDATE schema_migrations SET checksum = ? WHERE version = ?",
+                     (__import__("hashlib").sha256(m.up.read_bytes()).hexdigest(), m.version))
+    assert {s for _, s in migrate.status(conn, directory)} == {"applied"}
+    migrate.migrate(conn, directory)
+    stored = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+    assert stored == {m.version: m.checksum for m in migrate.discover(directory)}
+
+
+def test_a_renamed_applied_migration_is_refused_naming_both_names(project):
+    directory, conn = project
+    (directory / "008_add_indexes.sql").rename(directory / "008_add_more_indexes.sql")
+    (directory / "008_add_indexes.down.sql").rename(directory / "008_add_more_indexes.down.sql")
+    assert dict((m.version, s) for m, s in migrate.status(conn, directory))["008"] == "renamed"
+    refused(conn, directory, "008_add_more_indexes.sql: version 008 was applied as "
+                             "008_add_indexes.sql; give the file its old name back")
+
+
+def test_status_reports_rows_without_a_checksum_and_rows_without_a_file(project):
+    directory, conn = project
+    conn.execute("UPDATE schema_migrations SET checksum = NULL WHERE version = '003'")
+    for path in directory.glob("015_*"):
+        path.unlink()
+    states = {m.version: s for m, s in migrate.status(conn, directory)}
+    assert states["003"] == "unverified" and states["015"] == "missing"
+
+
+# Read-only status, no leftovers
+
+def test_status_opens_the_file_read_only_and_keeps_its_journal_mode(tmp_path, cli):
+    path = tmp_path / "plain.db"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE x (a)")
+    raw.commit()
+    raw.close()
+    result = cli("status", "--db", path)
+    assert result.returncode == 0, result.stderr
+    assert "pending  001 create_users" in result.stdout
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("plain")) == ["plain.db"]
+
+
+def test_a_read_only_connection_refuses_writes(tmp_path):
+    connect(tmp_path / "x.db").execute("CREATE TABLE x (a)")
+    conn = connect(tmp_path / "x.db", readonly=True)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        conn.execute("INSERT INTO x VALUES (1)")
+
+
+def test_a_failing_first_migration_leaves_no_schema_migrations_behind(tmp_path):
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "001_broken.sql").write_text("BEGIN;\nCREATE TABLE a (x);\nSELECT nope;\nCOMMIT;\n")
+    conn = connect(tmp_path / "new.db")
+    with pytest.raises(MigrationError, match="001_broken.sql:3"):
+        migrate.migrate(conn, directory)
+    assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_sql_csv_and_notebooks_are_checked_out_with_lf(tmp_path):
+    root = migrate.MIGRATIONS_DIR.parent
+    import subprocess
+    out = subprocess.run(["git", "check-attr", "eol", "migrations/001_create_users.sql",
+                          "data/users.csv", "notebooks/15-Rolling-Back.ipynb"], cwd=root,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.count("eol: lf") == 3, out
