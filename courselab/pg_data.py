@@ -13,7 +13,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from . import migrate, postgres
-from .checks import COUNTER_TRUTH, Result
+from .checks import COUNTERS, EPSILON, REPAIR, ROW_LABELS, Result
 from .errors import FixtureError, MigrationError
 
 
@@ -81,19 +81,38 @@ def search_courses(conn, text, limit=20):
     return conn.execute(SEARCH_SQL, (text or "", limit)).fetchall()
 
 
+def kept_counters(conn):
+    """The counters of checks.COUNTERS promised at this database's version."""
+    top = postgres.current_version(conn)
+    return [c for c in COUNTERS if c.since <= top]
+
+
 def counter_drift(conn):
     """['course X: enrollment_count is 7, expected 2', ...] for every counter off its truth."""
-    if conn.execute("SELECT to_regproc('enrollment_count_keep')").fetchone()[0] is None:
-        return []
-    select = ", ".join(f"c.{col}, {truth}" for col, truth in COUNTER_TRUTH.items())
     problems = []
-    for row in conn.execute(f"SELECT c.id, {select} FROM courses c ORDER BY c.id"):
-        for index, column in enumerate(COUNTER_TRUTH):
-            found, expected = row[1 + 2 * index], row[2 + 2 * index]
-            if (found is None) != (expected is None) or (
-                    found is not None and abs(float(found) - float(expected)) > 1e-9):
-                problems.append(f"course {row[0]}: {column} is {found}, expected {expected}")
+    counters = kept_counters(conn)
+    for table in dict.fromkeys(c.table for c in counters):
+        mine = [k for k in counters if k.table == table]
+        select = ", ".join(f"c.{k.column}, {k.truth}" for k in mine)
+        wrong = " OR ".join(f"c.{k.column}::float8 IS DISTINCT FROM ({k.truth})::float8"
+                            for k in mine)
+        for row in conn.execute(f"SELECT {ROW_LABELS[table]}, {select} FROM {table} c "
+                                f"WHERE {wrong} ORDER BY 1"):
+            for index, counter in enumerate(mine):
+                found, expected = row[1 + 2 * index], row[2 + 2 * index]
+                if (found is None) != (expected is None) or (
+                        found is not None and abs(float(found) - float(expected)) > EPSILON):
+                    problems.append(f"{row[0]}: {counter.column} is {found}, "
+                                    f"expected {expected}")
     return problems
+
+
+def recompute_counters(conn):
+    """Set every kept counter to its aggregate, one UPDATE per table (set-wise)."""
+    counters = kept_counters(conn)
+    for table in dict.fromkeys(c.table for c in counters):
+        assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
+        conn.execute(f"UPDATE {table} AS c SET {assignments}")
 
 
 def search_problems(conn):
@@ -193,11 +212,16 @@ def migration_problems(conn, directory=None):
 def run_checks(conn, directory=None):
     """Every invariant on PostgreSQL, as a list of Result (the names SQLite's checks use)."""
     return [
-        Result("counters equal their aggregates", counter_drift(conn)),
-        Result("search index matches courses", search_problems(conn)),
-        Result("foreign keys point at rows", foreign_key_problems(conn)),
-        Result("applied migrations match their files", migration_problems(conn, directory)),
-        Result("schema matches the applied migrations", schema_drift(conn, directory)),
+        Result("counters equal their aggregates", counter_drift(conn), REPAIR),
+        Result("search index matches courses", search_problems(conn),
+               "search: migrate a new database; the column is computed from the text"),
+        Result("foreign keys point at rows", foreign_key_problems(conn),
+               "enable the triggers again (ALTER TABLE … ENABLE TRIGGER ALL) and VALIDATE "
+               "the constraint"),
+        Result("applied migrations match their files", migration_problems(conn, directory),
+               "migrations: restore the files the database was migrated with"),
+        Result("schema matches the applied migrations", schema_drift(conn, directory),
+               "schema drift: rebuild the database or put the change in a new migration"),
     ]
 
 
@@ -205,7 +229,6 @@ def repair(conn):
     """Recompute every counter from its aggregate in one transaction; return what changed."""
     changed = counter_drift(conn)
     if changed:
-        assignments = ", ".join(f"{col} = {truth}" for col, truth in COUNTER_TRUTH.items())
         with conn.transaction():
-            conn.execute(f"UPDATE courses AS c SET {assignments}")
+            recompute_counters(conn)
     return [f"fixed {problem}" for problem in changed]

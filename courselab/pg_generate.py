@@ -8,8 +8,7 @@ the commit the counters are recomputed set-wise and the triggers enabled again; 
 then gives the planner statistics for the new rows.
 """
 
-from . import bulkload, generate, postgres
-from .checks import COUNTER_TRUTH
+from . import bulkload, generate, pg_data, postgres
 from .errors import CourselabError
 
 
@@ -29,8 +28,7 @@ def generate_into(conn, scale="class", seed=0):
         for table, batch in bulkload.batches(generate.rows(scale, seed)):
             _write(cursor, table, batch)
             counts[table] += len(batch)
-        assignments = ", ".join(f"{col} = {truth}" for col, truth in COUNTER_TRUTH.items())
-        conn.execute(f"UPDATE courses AS c SET {assignments}")
+        pg_data.recompute_counters(conn)
         for table in generate.COLUMNS:
             conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     conn.execute("ANALYZE")

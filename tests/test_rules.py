@@ -201,3 +201,23 @@ def test_one_bookmark_per_user_per_lesson_gone_with_its_user_and_lesson(platform
     platform.run("DELETE FROM users WHERE id = ?", user)
     assert platform.value("SELECT COUNT(*) FROM bookmarks WHERE user_id = ?", user) == 0
     assert platform.counters_match_truth()
+
+
+def test_moving_the_completed_prerequisite_enrollment_itself_is_refused(platform):
+    for course in ("k-intro", "k-adv"):
+        _add_course(platform, course)
+    platform.run("INSERT INTO course_prerequisites VALUES ('k-adv', 'k-intro')")
+    platform.run("INSERT INTO users (id, name, email) VALUES ('u-mover', 'M', 'm@x.org')")
+    platform.run("INSERT INTO enrollments (user_id, course_id, completed_at) "
+                 "VALUES ('u-mover', 'k-intro', '2026-01-01 00:00:00')")
+    assert "prerequisite" in platform.refused(
+        "UPDATE enrollments SET course_id = 'k-adv' WHERE user_id = 'u-mover'")
+    assert platform.counters_match_truth()
+
+
+def test_an_answered_question_cannot_move_to_another_quiz(platform):
+    question, quiz = platform.run("SELECT q.id, q.quiz_id FROM questions q WHERE q.id IN "
+                                  "(SELECT question_id FROM quiz_answers) ORDER BY q.id")[0]
+    other = platform.value("SELECT MIN(id) FROM quizzes WHERE id <> ?", quiz)
+    assert "answers" in platform.refused("UPDATE questions SET quiz_id = ? WHERE id = ?",
+                                         other, question)
