@@ -11,10 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench, bulkload, checks, dashboard, fixtures, generate, maintenance, migrate
+from . import bench, bulkload, dashboard, engines, fixtures, generate, maintenance, migrate
 from .db import connect
 from .errors import CourselabError
-from .search import search_courses
 
 DEFAULT_DB = "courselab.db"
 
@@ -44,8 +43,9 @@ def whole_number(low, high=SQLITE_MAX_INT):
 
 
 def _db_option(parser):
-    parser.add_argument("--db", default=DEFAULT_DB, type=Path,
-                        help=f"SQLite database file (default: {DEFAULT_DB})")
+    parser.add_argument("--db", default=DEFAULT_DB,
+                        help=f"SQLite database file, or a postgresql://user@host:port/dbname "
+                             f"URL (default: {DEFAULT_DB})")
 
 
 def _migrations_option(parser):
@@ -54,45 +54,49 @@ def _migrations_option(parser):
 
 
 def cmd_migrate(args):
-    conn = connect(args.db)
-    done = migrate.migrate(conn, args.migrations, args.to,
-                           on_step=lambda m: print(f"applied {m.up.name}"))
-    print(f"{args.db}: at version {migrate.current_version(conn) or 0}"
-          f" ({len(done)} applied now)")
+    engine = engines.for_db(args.db)
+    conn = engine.open(args.db, create=True)
+    done = engine.migrate(conn, args.migrations, args.to,
+                          on_step=lambda m: print(f"applied {m.up.name}"))
+    print(f"{args.db}: at version {engine.version(conn) or 0} ({len(done)} applied now)")
 
 
 def cmd_rollback(args):
-    conn = connect(args.db, create=False)
-    migrate.rollback(conn, args.migrations, args.to, force=args.force,
-                     on_step=lambda m: print(f"undone {m.down.name}"))
-    print(f"{args.db}: at version {migrate.current_version(conn) or 0}")
+    engine = engines.for_db(args.db)
+    conn = engine.open(args.db)
+    engine.rollback(conn, args.migrations, args.to, args.force,
+                    on_step=lambda m: print(f"undone {m.down.name}"))
+    print(f"{args.db}: at version {engine.version(conn) or 0}")
 
 
 def cmd_status(args):
-    conn = connect(args.db, readonly=True)
-    for migration, state in migrate.status(conn, args.migrations):
+    engine = engines.for_db(args.db)
+    conn = engine.open(args.db, readonly=True)
+    for migration, state in engine.status(conn, args.migrations):
         print(f"{state:8} {migration.version} {migration.name}")
 
 
 def cmd_load(args):
-    conn = connect(args.db, create=False)
-    loaded = fixtures.load(conn, args.directory)
+    engine = engines.for_db(args.db)
+    conn = engine.open(args.db)
+    loaded = engine.load(conn, args.directory)
     summary = ", ".join(f"{table} {count}" for table, count in loaded.items())
     print(f"loaded {sum(loaded.values())} rows: {summary}")
 
 
 def cmd_search(args):
-    conn = connect(args.db, create=False)
-    for row in search_courses(conn, args.text, limit=args.limit):
-        print(f"{row['id']}\t{row['title']}")
+    engine = engines.for_db(args.db)
+    for row in engine.search(engine.open(args.db), args.text, args.limit):
+        print(f"{row[0]}\t{row[1]}")
 
 
 def cmd_check(args):
-    conn = connect(args.db, create=False)
+    engine = engines.for_db(args.db)
+    conn = engine.open(args.db)
     if args.repair:
-        for change in checks.repair(conn) or ["nothing to repair"]:
+        for change in engine.repair(conn) or ["nothing to repair"]:
             print(f"repair: {change}")
-    results = checks.run_checks(conn, args.migrations)
+    results = engine.run_checks(conn, args.migrations)
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}")
         for problem in result.problems:
@@ -114,9 +118,10 @@ def cmd_dashboard(args):
 
 
 def cmd_generate(args):
-    conn = connect(args.db, create=False)
+    engine = engines.for_db(args.db)
+    conn = engine.open(args.db)
     start = time.perf_counter()
-    counts = generate.generate(conn, args.scale, args.seed, progress=sys.stderr.isatty())
+    counts = engine.generate(conn, args.scale, args.seed, progress=sys.stderr.isatty())
     seconds = time.perf_counter() - start
     total = sum(counts.values())
     print(f"{args.db}: generated {total:,} rows ({args.scale}, seed {args.seed}) in "
@@ -125,7 +130,7 @@ def cmd_generate(args):
         print(f"  {table:12} {count:>10,}")
     if args.compare_raw:
         raw_rows, raw_seconds = bulkload.raw_limit(generate.rows(args.scale, args.seed),
-                                                   generate.COLUMNS, args.db.parent)
+                                                   generate.COLUMNS, Path(args.db).parent)
         print(f"raw insert limit (same rows, bare tables): {raw_rows / raw_seconds:,.0f} rows/s; "
               f"this load reached {raw_seconds / seconds:.0%} of it")
 
@@ -341,4 +346,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"courselab {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not type(exc).__module__.startswith("psycopg"):
+            raise
+        # PostgreSQL's refusal of a statement or a lost connection: one line, like SQLite's.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"courselab {args.command}: {args.db}: {reason}", file=sys.stderr)
+        return 1
     return 0

@@ -47,3 +47,37 @@ def cli(tmp_path):
                               capture_output=True, text=True, cwd=tmp_path, timeout=timeout,
                               env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     return run
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server for this test session (skipped where none is installed)."""
+    import shutil
+    import tempfile
+
+    from courselab import pgserver
+
+    if pgserver.bin_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: .ci/run installs postgresql")
+        pytest.skip(pgserver.HOW_TO_ENABLE)
+    root = Path(tempfile.mkdtemp(prefix="courselab-pg-"))
+    cluster = pgserver.Cluster(root / "cluster").start()
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    import uuid
+
+    from courselab import postgres
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with postgres.connect(pg_cluster.url()) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield pg_cluster.url(name)
+    with postgres.connect(pg_cluster.url()) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

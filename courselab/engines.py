@@ -1,0 +1,70 @@
+"""The engine a `--db` names, and the platform's verbs on each: SQLite or PostgreSQL.
+
+A path is a SQLite file; `postgresql://user@host:port/dbname` is a PostgreSQL server.
+The CLI asks `for_db(db)` for an Engine and calls the same verbs whichever it is.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import checks, fixtures, generate, migrate, pg_data, pg_generate, postgres
+from .db import connect
+from .search import search_courses
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One engine's implementation of each verb the CLI offers."""
+
+    name: str
+    open: Callable       # open(db, create=False, readonly=False) -> connection
+    migrate: Callable    # migrate(conn, directory, to, on_step) -> [Migration]
+    rollback: Callable   # rollback(conn, directory, to, force, on_step) -> [Migration]
+    status: Callable     # status(conn, directory) -> [(Migration, state)]
+    version: Callable    # version(conn) -> '015' ('' for none)
+    load: Callable       # load(conn, directory) -> {table: rows}
+    run_checks: Callable  # run_checks(conn, directory) -> [checks.Result]
+    repair: Callable     # repair(conn) -> [what changed]
+    search: Callable     # search(conn, text, limit) -> rows (id, title, ...)
+    generate: Callable   # generate(conn, scale, seed, progress) -> {table: rows}
+
+
+def _open_postgres(db, create=False, readonly=False):
+    return postgres.connect(db)
+
+
+SQLITE = Engine(
+    name="SQLite",
+    open=lambda db, create=False, readonly=False: connect(db, create=create, readonly=readonly),
+    migrate=migrate.migrate,
+    rollback=lambda conn, directory, to, force, on_step: migrate.rollback(
+        conn, directory, to, force=force, on_step=on_step),
+    status=migrate.status,
+    version=migrate.current_version,
+    load=fixtures.load,
+    run_checks=checks.run_checks,
+    repair=checks.repair,
+    search=search_courses,
+    generate=generate.generate,
+)
+
+POSTGRESQL = Engine(
+    name="PostgreSQL",
+    open=_open_postgres,
+    migrate=postgres.migrate_up,
+    rollback=lambda conn, directory, to, force, on_step: postgres.rollback(
+        conn, directory, to, force=force, on_step=on_step),
+    status=postgres.status,
+    version=postgres.current_version,
+    load=lambda conn, directory: pg_data.load(conn, directory or fixtures.DATA_DIR),
+    run_checks=pg_data.run_checks,
+    repair=pg_data.repair,
+    search=pg_data.search_courses,
+    generate=lambda conn, scale, seed, progress=False: pg_generate.generate_into(
+        conn, scale, seed),
+)
+
+
+def for_db(db):
+    """POSTGRESQL for a postgresql:// URL, else SQLITE."""
+    return POSTGRESQL if postgres.is_url(db) else SQLITE

@@ -1,0 +1,46 @@
+"""The synthetic dataset on PostgreSQL: generate.rows() streamed in with COPY.
+
+The rows are the very rows SQLite's `generate` loads (same scale, same seed). COPY is
+PostgreSQL's bulk path; inside one transaction the user triggers of the loaded tables
+(the counters of 009, the enrollment rule of 011) are disabled, so each row is not a
+trigger call, while the foreign keys, which are internal triggers, stay enforced. Before
+the commit the counters are recomputed set-wise and the triggers enabled again; ANALYZE
+then gives the planner statistics for the new rows.
+"""
+
+from . import bulkload, generate, pg_data, postgres
+from .errors import CourselabError
+
+
+def generate_into(conn, scale="class", seed=0):
+    """Fill a PostgreSQL database at 010 or later with the `scale` dataset; {table: rows}."""
+    if postgres.current_version(conn) < "010":
+        raise CourselabError("generate needs a database migrated to 010 or later; "
+                             "run `courselab migrate` first")
+    if conn.execute("SELECT 1 FROM users WHERE id = 'u-0000001'").fetchone():
+        raise CourselabError("this database already holds generated rows; "
+                             "generate into a freshly migrated database")
+    counts = dict.fromkeys(generate.COLUMNS, 0)
+    cursor = conn.cursor()
+    with conn.transaction():
+        for table in generate.COLUMNS:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        for table, batch in bulkload.batches(generate.rows(scale, seed)):
+            _write(cursor, table, batch)
+            counts[table] += len(batch)
+        pg_data.recompute_counters(conn)
+        for table in generate.COLUMNS:
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    conn.execute("ANALYZE")
+    return counts
+
+
+def _write(cursor, table, batch):
+    columns = ", ".join(generate.COLUMNS[table])
+    if table == "tags":  # a shared vocabulary: the fixtures' tags may already be there
+        cursor.executemany(f"INSERT INTO tags ({columns}) VALUES (%s, %s) "
+                           "ON CONFLICT DO NOTHING", batch)
+        return
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in batch:
+            copy.write_row(row)
