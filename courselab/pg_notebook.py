@@ -9,16 +9,11 @@ A `%%pg` cell is a `%%sql` cell run on PostgreSQL (ipython-sql, the same table o
 the `%sql` magic keeps pointing at the notebook's SQLite database.
 """
 
-import atexit
 import os
-import shutil
-import tempfile
-from pathlib import Path
 
 from . import pg_data, pgserver, postgres
-from .migrate import MIGRATIONS_DIR
+from .fixtures import DATA_DIR
 
-DATA_DIR = MIGRATIONS_DIR.parent / "data"
 HOW_TO_GET_ONE = ("no PostgreSQL here: install it (Debian: apt-get install postgresql) or set "
                   "COURSELAB_PG_URL=postgresql://user@host:port/dbname, then run this cell "
                   "again; the PostgreSQL cells below skip until then")
@@ -89,15 +84,9 @@ def _server_url():
     if _cluster is None:
         if pgserver.bin_dir() is None:
             return None
-        root = Path(tempfile.mkdtemp(prefix="courselab-pg-"))
-        _cluster = pgserver.Cluster(root / "cluster").start()
-        atexit.register(_stop, _cluster, root)
+        # Stopped when this kernel ends, even when its client kills it (nbclient, nbval do).
+        _cluster = pgserver.Cluster().start(owner=os.getpid())
     return _cluster.url()
-
-
-def _stop(cluster, root):
-    cluster.stop()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _register_magic(database):
@@ -138,7 +127,7 @@ def show_dialects(version, part=None):
     from . import migrate
 
     sources = []
-    for directory in (MIGRATIONS_DIR, postgres.MIGRATIONS_DIR):
+    for directory in (migrate.MIGRATIONS_DIR, postgres.MIGRATIONS_DIR):
         migration = next(m for m in migrate.discover(directory) if m.version == version)
         sources.append(_statements_with(migration.up.read_text(encoding="utf-8"), part))
     cells = "".join(f'<td style="vertical-align:top;text-align:left"><pre>{html.escape(s)}'

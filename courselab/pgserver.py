@@ -11,6 +11,8 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 HOW_TO_ENABLE = ("PostgreSQL tests skipped: install Debian's postgresql "
@@ -32,28 +34,51 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-class Cluster:
-    """initdb + pg_ctl start in `root`; `url(dbname)` connects as the superuser."""
+# Run by a watchdog process: once the owner has ended, however it ended (a kernel killed by
+# its client, a test run interrupted), stop the server and delete its folder.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+owner, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+subprocess.run(stop, capture_output=True)
+shutil.rmtree(folder, ignore_errors=True)
+"""
 
-    def __init__(self, root):
+
+class Cluster:
+    """A server in a new temporary folder; `url(dbname)` connects as the superuser.
+
+    `start(owner=pid)` also starts a watchdog that stops the server and deletes the folder
+    when process `pid` ends, so a killed owner never leaves a server running.
+    """
+
+    def __init__(self):
         self.bin = bin_dir()
-        self.root = Path(root)
+        self.folder = Path(tempfile.mkdtemp(prefix="courselab-pg-"))
+        self.root = self.folder / "cluster"
         self.data = self.root / "data"
         self.port = _free_port()
         self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
 
-    def _run(self, *args):
+    def _command(self, *args):
         command = [str(self.bin / args[0]), *map(str, args[1:])]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
-    def start(self):
-        self.root.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
+    def _run(self, *args):
+        subprocess.run(self._command(*args), check=True, capture_output=True, text=True,
+                       timeout=120)
+
+    def start(self, owner=None):
+        self.root.mkdir()
+        if os.geteuid() == 0:  # the server runs as postgres: it needs the way in
             shutil.chown(self.root, "postgres")
             os.chmod(self.root, 0o700)
-            os.chmod(self.root.parent, 0o755)
+            os.chmod(self.folder, 0o755)
         self._run("initdb", "-D", self.data, "-A", "trust", "-U", self.user, "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
@@ -61,10 +86,17 @@ class Cluster:
                    "-c synchronous_commit=off -c full_page_writes=off")
         self._run("pg_ctl", "-D", self.data, "-o", options, "-l", self.root / "log",
                   "-w", "start")
+        if owner is not None:
+            stop = self._command("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+            subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(owner), str(self.folder),
+                              *stop], start_new_session=True, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 
     def stop(self):
+        """Stop the server and delete its folder."""
         self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def url(self, dbname="postgres"):
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"

@@ -52,20 +52,15 @@ def cli(tmp_path):
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL server for this test session (skipped where none is installed)."""
-    import shutil
-    import tempfile
-
     from courselab import pgserver
 
     if pgserver.bin_dir() is None:
         if os.environ.get("CI"):
             pytest.fail("CI must run the PostgreSQL tests: .ci/run installs postgresql")
         pytest.skip(pgserver.HOW_TO_ENABLE)
-    root = Path(tempfile.mkdtemp(prefix="courselab-pg-"))
-    cluster = pgserver.Cluster(root / "cluster").start()
+    cluster = pgserver.Cluster().start(owner=os.getpid())
     yield cluster
     cluster.stop()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

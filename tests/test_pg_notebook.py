@@ -4,7 +4,7 @@ import pytest
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 
-from courselab import pg_notebook, workbook
+from courselab import migrate, pg_notebook, workbook
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_sqlite_stores_text_in_an_integer_column_where_postgresql_refuses_it(mak
 
 def test_show_dialects_keeps_only_the_statements_of_the_part_asked_for():
     sqlite = pg_notebook._statements_with(
-        (pg_notebook.MIGRATIONS_DIR / "009_add_denormalized_columns_and_triggers.sql").read_text(),
+        (migrate.MIGRATIONS_DIR / "009_add_denormalized_columns_and_triggers.sql").read_text(),
         "enrollment_count_")
     assert "CREATE TRIGGER enrollment_count_insert" in sqlite
     assert "review_stats" not in sqlite and "BEGIN;" not in sqlite.splitlines()[0]
