@@ -274,7 +274,7 @@ def _execute(conn, migration, parsed, up, keep_rows):
         try:
             found = conn.execute(statement.text).fetchall()
         except sqlite3.Error as exc:
-            first_line = statement.text.splitlines()[0][:80]
+            first_line = statement.text.rstrip(";").splitlines()[0][:80]
             raise MigrationError(f"{name}:{statement.line}: {exc} (in: {first_line}); "
                                  f"nothing of this migration was applied{_hint(exc)}") from None
         if not conn.in_transaction:
