@@ -86,14 +86,6 @@ def discover(directory=None):
     return migrations
 
 
-def split_statements(sql):
-    """Split SQL text into [(line, statement)]: complete statements, trigger bodies whole.
-
-    `line` is the 1-based line of the statement's first SQL word, for error messages.
-    """
-    return [(s.line, s.text) for s in sqlfile.split_statements(sql)]
-
-
 def ensure_table(conn):
     """Create schema_migrations if it is missing (the runner's own table, before 001)."""
     conn.execute(CREATE_SCHEMA_MIGRATIONS)
@@ -299,9 +291,10 @@ def _hint(exc):
 
 
 def status(conn, directory=None):
-    """[(migration, state)], state one of 'applied', 'pending', 'edited', 'renamed',
-    'unverified' (recorded without a checksum, e.g. by the sqlite3 shell) or 'missing'
-    (recorded, but no file: its Migration has up=None).
+    """[(migration, state)] in version order; reads only (open `conn` read-only).
+
+    state: 'applied', 'pending', 'edited', 'renamed', 'unverified' (recorded without a
+    checksum, e.g. by the sqlite3 shell) or 'missing' (recorded, no file; up is None).
     """
     migrations = discover(directory)
     recorded = applied(conn)
