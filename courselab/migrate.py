@@ -187,6 +187,7 @@ def rollback(conn, directory=None, to=None, force=False, on_step=None):
         _dry_run(conn, undo)
     done = []
     for migration in undo:
+        # Counted again in each file's own transaction: rows may have come since the dry run.
         if _run(conn, migration, up=False, keep_rows=not force):
             done.append(migration)
             if on_step:
