@@ -35,10 +35,11 @@ def refuse_dangling(name, line, violations):
         return
     table, rowid, parent, _ = violations[0]
     same = sum(1 for v in violations if v[0] == table and v[2] == parent)
+    more = f" (and {len(violations) - same} more rows elsewhere)" if len(violations) > same else ""
     raise MigrationError(
         f"{name}:{line}: foreign key check failed: {same} row(s) of {table} reference no row "
-        f"of {parent} (first: rowid {rowid}); keep those {parent} rows or delete the {table} "
-        "rows in the migration; nothing of this migration was applied")
+        f"of {parent}{more} (first: rowid {rowid}); keep those {parent} rows or delete the "
+        f"{table} rows in the migration; nothing of this migration was applied")
 
 
 def missing_parents(conn):

@@ -86,14 +86,6 @@ def discover(directory=None):
     return migrations
 
 
-def split_statements(sql):
-    """Split SQL text into [(line, statement)]: complete statements, trigger bodies whole.
-
-    `line` is the 1-based line of the statement's first SQL word, for error messages.
-    """
-    return [(s.line, s.text) for s in sqlfile.split_statements(sql)]
-
-
 def ensure_table(conn):
     """Create schema_migrations if it is missing (the runner's own table, before 001)."""
     conn.execute(CREATE_SCHEMA_MIGRATIONS)
@@ -195,6 +187,7 @@ def rollback(conn, directory=None, to=None, force=False, on_step=None):
         _dry_run(conn, undo)
     done = []
     for migration in undo:
+        # Counted again in each file's own transaction: rows may have come since the dry run.
         if _run(conn, migration, up=False, keep_rows=not force):
             done.append(migration)
             if on_step:
@@ -274,7 +267,7 @@ def _execute(conn, migration, parsed, up, keep_rows):
         try:
             found = conn.execute(statement.text).fetchall()
         except sqlite3.Error as exc:
-            first_line = statement.text.splitlines()[0][:80]
+            first_line = statement.text.rstrip(";").splitlines()[0][:80]
             raise MigrationError(f"{name}:{statement.line}: {exc} (in: {first_line}); "
                                  f"nothing of this migration was applied{_hint(exc)}") from None
         if not conn.in_transaction:
@@ -299,9 +292,10 @@ def _hint(exc):
 
 
 def status(conn, directory=None):
-    """[(migration, state)], state one of 'applied', 'pending', 'edited', 'renamed',
-    'unverified' (recorded without a checksum, e.g. by the sqlite3 shell) or 'missing'
-    (recorded, but no file: its Migration has up=None).
+    """[(migration, state)] in version order; reads only (open `conn` read-only).
+
+    state: 'applied', 'pending', 'edited', 'renamed', 'unverified' (recorded without a
+    checksum, e.g. by the sqlite3 shell) or 'missing' (recorded, no file; up is None).
     """
     migrations = discover(directory)
     recorded = applied(conn)

@@ -57,7 +57,7 @@ class Statement:
             words = words[:1] + words[3:]
         name = words[1].lower() if len(words) > 1 else ""
         rest = [w for w in words[2:] if w != "="]
-        return name, (rest[0].upper() if rest else None)
+        return name, (unquote(rest[0]).upper() if rest else None)
 
     def dropped_table(self):
         """The table a DROP TABLE statement names (unquoted, without its schema), else None."""
@@ -171,7 +171,7 @@ def parse(path):
 
 def _is_foreign_keys(statement):
     pragma = statement.pragma()
-    return pragma is not None and pragma[0] == "foreign_keys" and pragma[1] is not None
+    return pragma is not None and pragma[0] == "foreign_keys"
 
 
 def _opens(statement):

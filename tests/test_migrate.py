@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from courselab import migrate
+from courselab import migrate, sqlfile
 from courselab.errors import MigrationError
 
 COURSE_MIGRATIONS = [
@@ -133,10 +133,10 @@ def test_bad_migration_directory_is_refused(migrations_copy, name, message):
 def test_split_statements_keeps_trigger_bodies_whole_and_reports_lines():
     sql = ("-- header\nBEGIN;\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\n"
            "  SELECT 2;\nEND;\n\nINSERT INTO b VALUES ('x;y');\nCOMMIT;\n")
-    statements = migrate.split_statements(sql)
-    assert [line for line, _ in statements] == [2, 3, 8, 9]
-    assert statements[1][1].endswith("END;")
-    assert "'x;y'" in statements[2][1]
+    statements = sqlfile.split_statements(sql)
+    assert [s.line for s in statements] == [2, 3, 8, 9]
+    assert statements[1].text.endswith("END;")
+    assert "'x;y'" in statements[2].text
 
 
 def test_up_then_down_to_zero_then_up_gives_an_identical_schema(make_db):

@@ -81,6 +81,16 @@ def test_the_documented_table_rebuild_keeps_every_child_row_and_adds_its_check(p
     assert left[0] == 0
 
 
+@pytest.mark.parametrize("pragma", ["PRAGMA foreign_keys = 0;", "pragma foreign_keys='off';",
+                                    "PRAGMA main.foreign_keys=false;\nPRAGMA foreign_keys;"])
+def test_foreign_keys_off_is_understood_in_its_other_spellings(project, pragma):
+    directory, conn = project
+    before = counts(conn, CHILDREN_OF_USERS)
+    write(directory, "rebuild_users", users_rebuild(conn), before=f"{pragma}\n")
+    migrate.migrate(conn, directory)
+    assert counts(conn, CHILDREN_OF_USERS) == before
+
+
 def test_a_rebuild_that_leaves_a_dangling_reference_is_refused_naming_file_and_table(project):
     directory, conn = project
     path = write(directory, "rebuild_users", users_rebuild(conn, where=" WHERE id <> 'u-ada'"),

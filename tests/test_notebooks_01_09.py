@@ -151,7 +151,7 @@ def test_failing_migration_names_file_line_and_statement_and_leaves_nothing(make
 def test_an_applied_migration_edited_afterwards_is_refused(make_db, broken_folder):
     db = make_db(to="002", load=False)
     with open(broken_folder / "001_create_users.sql", "a", encoding="utf-8") as file:
-        file.write("-- an edit after the fact\n")
+        file.write("CREATE INDEX idx_users_name ON users(name);\n")  # a comment is no edit
     with pytest.raises(MigrationError, match="^001_create_users.sql was edited after it was "
                                              "applied; restore it and put the change in a new "
                                              "migration$"):
