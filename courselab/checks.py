@@ -95,10 +95,11 @@ def counter_drift(conn):
     counters = kept_counters(conn)
     for table in dict.fromkeys(c.table for c in counters):
         mine = [k for k in counters if k.table == table]
-        select = ", ".join(f"c.{k.column}, {k.truth}" for k in mine)
-        wrong = " OR ".join(f"NOT {_same('c.' + k.column, k.truth)}" for k in mine)
-        rows = conn.execute(f"SELECT {ROW_LABELS[table]}, {select} FROM {table} c "
-                            f"WHERE {wrong} ORDER BY 1")
+        select = ", ".join(f"c.{k.column} AS f{i}, {k.truth} AS e{i}" for i, k in enumerate(mine))
+        wrong = " OR ".join(f"NOT {_same(f'f{i}', f'e{i}')}" for i in range(len(mine)))
+        # MATERIALIZED: each aggregate is computed once per row, not once per use in WHERE.
+        rows = conn.execute(f"WITH v AS MATERIALIZED (SELECT {ROW_LABELS[table]} AS label, "
+                            f"{select} FROM {table} c) SELECT * FROM v WHERE {wrong} ORDER BY 1")
         for row in rows:
             for index, counter in enumerate(mine):
                 found, expected = row[1 + 2 * index], row[2 + 2 * index]

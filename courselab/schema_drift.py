@@ -6,6 +6,7 @@ lets the counters drift, a missing index makes a query scan. The reference is a 
 in-memory database migrated to the same version from the same migrations directory.
 """
 
+import hashlib
 import re
 
 from . import migrate
@@ -14,6 +15,9 @@ from .errors import MigrationError
 
 # The runner's own bookkeeping table, not a migration's object.
 IGNORED = ("schema_migrations",)
+
+# Reference schemas already built, by the exact files (version, SHA-256) they ran.
+_built = {}
 
 
 def objects(conn):
@@ -48,14 +52,18 @@ def expected_objects(conn, directory=None):
     except MigrationError:
         return None
     top = max(recorded)
-    if {m.version for m in migrations if m.version <= top} != set(recorded):
+    used = tuple((m.version, hashlib.sha256(m.up.read_bytes()).hexdigest())
+                 for m in migrations if m.version <= top)
+    if {version for version, _digest in used} != set(recorded):
         return None
-    fresh = connect(":memory:")
-    try:
-        migrate.migrate(fresh, directory, to=top)
-        return objects(fresh)
-    finally:
-        fresh.close()
+    if used not in _built:
+        fresh = connect(":memory:")
+        try:
+            migrate.migrate(fresh, directory, to=top)
+            _built[used] = objects(fresh)
+        finally:
+            fresh.close()
+    return _built[used]
 
 
 def drift(conn, directory=None):

@@ -37,6 +37,11 @@ def tokenize_option(conn):
 def _learn(chars, tokenize):
     """Ask SQLite which of `chars` are word characters: 'a?a' is one token or two."""
     unknown = sorted({c for c in chars if (tokenize, c) not in _token_char})
+    for c in [c for c in unknown if "\ud800" <= c <= "\udfff"]:
+        # A lone surrogate (bytes that were not UTF-8, via surrogateescape) cannot reach
+        # SQLite at all: it separates words.
+        _token_char[(tokenize, c)] = False
+        unknown.remove(c)
     if not unknown:
         return
     conn = sqlite3.connect(":memory:")
