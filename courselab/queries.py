@@ -1,4 +1,8 @@
-"""The application's queries, as the course text writes them (step 7)."""
+"""The application's queries, as the course text writes them (step 7), and their plans."""
+
+import itertools
+
+_PLAN_CALLS = itertools.count()
 
 CATALOG = """
 SELECT id, title, description, difficulty, duration,
@@ -51,3 +55,20 @@ def course_detail(conn, course_id):
 def user_progress(conn, user_id):
     """Each course the user is enrolled in with lessons completed and percent complete."""
     return conn.execute(USER_PROGRESS, (user_id,)).fetchall()
+
+
+def plan_lines(conn, sql, params=(), indent=True):
+    """The EXPLAIN QUERY PLAN lines of `sql`, always planned afresh.
+
+    With `indent`, each line is indented two spaces per level of the plan's tree (a
+    subquery under its parent); without, the bare detail lines.
+    """
+    # sqlite3 caches prepared statements by their text, and a cached EXPLAIN is not
+    # re-planned after a DROP INDEX: a comment unique to this call forces a fresh plan.
+    rows = conn.execute(f"EXPLAIN QUERY PLAN {sql}\n-- plan {next(_PLAN_CALLS)}", params)
+    depth = {0: -1}
+    lines = []
+    for node_id, parent, _unused, detail in rows:
+        depth[node_id] = depth.get(parent, -1) + 1
+        lines.append("  " * depth[node_id] * indent + detail)
+    return lines

@@ -11,6 +11,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .queries import plan_lines
+
 TIMEOUT_S = 120  # a query slower than this is stopped and reported as "> 120 s"
 
 
@@ -112,10 +114,7 @@ def clocked(func):
 
 def query_plan(conn, sql):
     """The detail lines of EXPLAIN QUERY PLAN for `sql` (a complete statement, no parameters)."""
-    # A comment unique to each call keeps sqlite3's statement cache from handing back
-    # a plan prepared before an index was dropped.
-    marker = f"\n-- {time.perf_counter_ns()}"
-    return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}{marker}")]
+    return plan_lines(conn, sql, indent=False)
 
 
 def plan_difference(ours, baseline):

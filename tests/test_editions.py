@@ -5,6 +5,7 @@ a pandas answer, a state checked with an explicit value) is built here and run t
 whole pipeline in real kernels; the committed student edition runs with its answers empty.
 """
 
+import io
 import json
 import os
 import re
@@ -215,12 +216,23 @@ def classroom(tmp_path):
     return tmp_path
 
 
-def reset(classroom, *options, stdin=None):
-    return run("-m", "courselab", "reset", "--dir", "work", "--notebooks", "notebooks",
-               *options, cwd=classroom, stdin=stdin)
+@pytest.fixture
+def reset(monkeypatch, capsys):
+    """Run `courselab reset --dir work --notebooks notebooks OPTIONS` in the classroom folder.
+
+    In this process (a subprocess would spend a second importing nbformat); stdin is the
+    person's answer. Returns (status, stdout, stderr).
+    """
+    def run_reset(classroom, *options, stdin=""):
+        monkeypatch.chdir(classroom)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        status = main(["reset", "--dir", "work", "--notebooks", "notebooks", *options])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess("courselab reset", status, out, err)
+    return run_reset
 
 
-def test_reset_asks_first_and_changes_nothing_without_a_yes(classroom):
+def test_reset_asks_first_and_changes_nothing_without_a_yes(classroom, reset):
     before = {p.name: p.read_text() for p in (classroom / "work").iterdir()}
     for answer in ("n\n", ""):
         result = reset(classroom, "--db", "course.db", stdin=answer)
@@ -230,7 +242,7 @@ def test_reset_asks_first_and_changes_nothing_without_a_yes(classroom):
     assert not (classroom / "course.db").exists()
 
 
-def test_reset_restores_notebooks_and_databases_and_keeps_other_files(classroom):
+def test_reset_restores_notebooks_and_databases_and_keeps_other_files(classroom, reset):
     result = reset(classroom, "--db", "course.db", stdin="y\n")
     assert result.returncode == 0, result.stderr
     assert "(1 of them changed by you" in result.stdout

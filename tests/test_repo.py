@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from courselab import migrate
+from courselab.cli import main
 from tests.conftest import REPO
 
 MIGRATIONS = migrate.discover()
@@ -69,10 +70,9 @@ def test_notebook_is_committed_executed_with_deterministic_outputs(path):
             assert not re.search(r"0x[0-9a-f]{6,}", text), "an object address in an output"
 
 
-def test_notebook_navigation_is_up_to_date():
-    result = subprocess.run([sys.executable, "-m", "courselab", "notebooks", "nav", "--verify"],
-                            cwd=REPO, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+def test_notebook_navigation_is_up_to_date(capsys):
+    status = main(["notebooks", "nav", "--verify"])
+    assert status == 0, capsys.readouterr().err
 
 
 def test_every_migration_is_applied_by_a_notebook():
