@@ -19,7 +19,7 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 EDITION ?= student
 
 .PHONY: help lab test lint unit nbval notebooks nav html schema db bench clean \
-        student answers slides reset vendor lock browse browse-env
+        student answers slides reset vendor lock browse browse-env python-3.11
 
 help:
 	@echo "make lab        set up .venv, build $(DB) with fixtures, open JupyterLab on notebook 00"
@@ -44,14 +44,17 @@ help:
 # lists), courselab itself built with the locked setuptools, mermaid, and the Datasette
 # environment (a few seconds; its test then runs in CI instead of skipping): `make test` then
 # runs with no network.
-$(STAMP): requirements.txt pyproject.toml | $(MERMAID_JS) $(BROWSE)/.installed
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and \
-	  "requirements.txt is locked for Python 3.11: run make PYTHON=python3.11")'
+$(STAMP): requirements.txt pyproject.toml | python-3.11 $(MERMAID_JS) $(BROWSE)/.installed
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
 	$(BIN)/pip-sync --quiet requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# The locks are made for Python 3.11: refuse another one before building anything.
+python-3.11:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and \
+	  "the locks are made for Python 3.11: run make PYTHON=python3.11")'
 
 vendor: $(MERMAID_JS)
 
@@ -68,7 +71,7 @@ lock: $(STAMP)
 	$(PIP_COMPILE) --output-file=requirements.txt requirements.in
 	$(PIP_COMPILE) --output-file=browse/requirements.txt browse/requirements.in
 
-$(BROWSE)/.installed: browse/requirements.txt
+$(BROWSE)/.installed: browse/requirements.txt | python-3.11
 	$(PYTHON) -m venv $(BROWSE)
 	$(BROWSE)/bin/python -m pip install --quiet --require-hashes -r browse/requirements.txt
 	touch $@

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from courselab import resources
 from tests.conftest import REPO
@@ -23,6 +24,17 @@ PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)", re.MULTILINE)
 
 def _normal(name):
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock():
+    return {_normal(n): v for n, v in PIN.findall((REPO / "requirements.txt").read_text())}
+
+
+def _requires(built):
+    archive = zipfile.ZipFile(built)
+    metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA")))
+    return [Requirement(line.split(": ", 1)[1]) for line in metadata.decode().splitlines()
+            if line.startswith("Requires-Dist:")]
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +76,16 @@ def test_the_wheel_carries_every_migration_fixture_and_the_answers(wheel):
 
 def test_the_wheel_declares_what_the_command_line_imports(wheel):
     built, _ = wheel
-    archive = zipfile.ZipFile(built)
-    metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA")))
-    required = {_normal(re.split(r"[<>=~ ;\[]", line.split(": ", 1)[1])[0])
-                for line in metadata.decode().splitlines()
-                if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    required = {_normal(r.name) for r in _requires(built) if r.marker is None}
     assert required == {"faker", "nbformat", "tqdm"}
+
+
+def test_the_locked_versions_satisfy_every_declared_range(wheel):
+    built, _ = wheel
+    lock = _lock()
+    outside = [f"{r} (lock: {lock.get(_normal(r.name))})" for r in _requires(built)
+               if _normal(r.name) not in lock or lock[_normal(r.name)] not in r.specifier]
+    assert outside == []
 
 
 @pytest.mark.parametrize("args", [("migrate",), ("load",), ("check",), ("status",),
@@ -111,7 +127,7 @@ def test_from_the_checkout_the_top_level_folders_are_used():
 def test_pip_freeze_in_the_venv_equals_the_lock():
     if Path(sys.prefix).resolve() != (REPO / ".venv").resolve():
         pytest.skip("compares the project's .venv: run the tests with .venv/bin/python")
-    lock = {_normal(n): v for n, v in PIN.findall((REPO / "requirements.txt").read_text())}
+    lock = _lock()
     freeze = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
                             capture_output=True, text=True, check=True).stdout
     installed = {_normal(n): v for n, v in PIN.findall(freeze)}
