@@ -123,6 +123,10 @@ class Kernel:
             self.history.append(source)
         elif outcome.status == "timeout":
             run_sync(self.client.km.interrupt_kernel)()
+            # The stopped cell's pollers may still be waiting on the old channels and would
+            # swallow the next cell's output: talk to the same kernel on new channels.
+            self.client.kc.stop_channels()
+            self.client.start_new_kernel_client()
             if self._execute("pass", PROBE_SECONDS).status != "ok":
                 self._restart()
         else:
