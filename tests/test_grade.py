@@ -171,6 +171,8 @@ def test_the_report_gives_each_exercise_its_share_right_and_common_reasons(grade
         assert f"{right} of {len(mine)}" in cells[exercise].text
     assert "“the right rows in the wrong order: look at your ORDER BY”: 2 students" in \
         cells["05.1"].text
+    assert "missing column email" in cells["03.1"].text
+    assert "not valid JSON" not in cells["03.1"].text  # bad files are listed apart, below
 
 
 def test_the_report_is_offline_and_its_chart_is_embedded_with_alt_text(graded):
