@@ -221,3 +221,19 @@ def test_graded_code_runs_with_a_clean_environment_and_limits(monkeypatch):
     assert seen["home"].startswith(str(folder)) and seen["cwd"].startswith(str(folder))
     assert seen["limits"] == [123, 3000 * 2**20, 77 * 2**20]
     assert not folder.exists()  # removed once graded
+
+
+def test_the_kernel_limits_stop_a_huge_file_and_a_cpu_hog():
+    with grade_kernel.Kernel((3, 4000, 1), timeout=60) as kernel:
+        written = kernel.run("open('big.bin', 'wb').write(b'x' * 2 * 2**20)")
+        hog = kernel.run("while True:\n    pass")
+        after = kernel.run("print('graded on')")
+    assert written.status == "error" and "File too large" in written.error
+    assert hog.status == "dead"  # SIGXCPU at 3 s of CPU, long before the 60 s timeout
+    assert after.text == "graded on\n" and kernel.restarts == 1
+
+
+def test_bench_times_grading_a_synthetic_class(cli):
+    result = cli("bench", "--grading", "1", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "grading 1 students × 3 notebooks (3 notebooks, 9 verdicts)" in result.stdout
