@@ -233,6 +233,15 @@ def test_the_kernel_limits_stop_a_huge_file_and_a_cpu_hog():
     assert after.text == "graded on\n" and kernel.restarts == 1
 
 
+def test_a_cell_printing_in_a_loop_keeps_a_bounded_output_and_its_error():
+    flood = "for _ in range(400):\n    print('x' * 10000)\n"
+    with grade_kernel.Kernel((60, 4000, 100), timeout=30) as kernel:
+        printed = kernel.run(flood)
+        failed = kernel.run(flood + "1 / 0")
+    assert printed.status == "ok" and len(printed.text) < 2 * grade_kernel.OUTPUT_CAP < 4 * 10**6
+    assert failed.status == "error" and failed.error.startswith("ZeroDivisionError")
+
+
 def test_bench_times_grading_a_synthetic_class(cli):
     result = cli("bench", "--grading", "1", "--jobs", "1")
     assert result.returncode == 0, result.stderr
