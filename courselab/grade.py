@@ -218,7 +218,10 @@ def collect(submissions, graded):
         graded.submitted[entry.name] = set()
         files = sorted(p for p in entry.iterdir() if p.is_file() and not _IGNORED.match(p.name))
         if not any(p.suffix == ".ipynb" for p in files):
-            _bad(graded, entry.name, "", "no notebooks (.ipynb) in the folder")
+            nested = next(entry.rglob("*.ipynb"), None)
+            _bad(graded, entry.name, "", "no notebooks (.ipynb) in the folder" + (
+                f" (found {nested.relative_to(entry)}: move notebooks up into the student's "
+                "folder)" if nested else ""))
         for path in files:
             if path.suffix != ".ipynb":
                 _bad(graded, entry.name, path.name, "not a notebook (.ipynb): not graded")

@@ -60,6 +60,7 @@ def graded(tmp_path_factory):
     huge.cells.append(nbformat.v4.new_markdown_cell("x" * (21 * 2**20)))
     write(huge, sub / "hank", LESSONS)
     (sub / "ivan").mkdir()  # submitted nothing
+    write(solved(USERS), sub / "judy" / "unzipped", USERS)  # one folder too deep
     zoe = answered(answered(solved(USERS), "03.1", "%%sql\nSELECT * FROM no_such_table"),
                    "03.2", WRONG_SQL)
     write(answered(zoe, "03.3", WRONG_SQL), sub / "zoë", USERS)
@@ -144,6 +145,7 @@ def test_bad_input_becomes_a_verdict(graded):
     assert {v for v, _ in erin.values()} == {"error"} and "not valid JSON" in erin["03.1"][1]
     assert verdicts(graded, "erin", "notes.txt")[""][0] == "error"
     assert "no notebooks" in verdicts(graded, "ivan", "")[""][1]
+    assert "found unzipped/03-Users.ipynb" in verdicts(graded, "judy", "")[""][1]
     assert "not a courselab notebook" in verdicts(graded, "gina", USERS)["03.1"][1]
     assert "not a notebook of this series" in verdicts(graded, "gina",
                                                         "99-Other-Series.ipynb")[""][1]
