@@ -209,6 +209,12 @@ def test_a_missing_submissions_folder_is_one_line_not_a_traceback(tmp_path):
     assert "is not a folder" in result.stderr
 
 
+def test_a_zero_timeout_is_refused_in_one_line(cli, tmp_path):
+    result = cli("grade", tmp_path, "--out", tmp_path / "g.csv", "--timeout", "0")
+    assert result.returncode == 1 and "--timeout" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_graded_code_runs_with_a_clean_environment_and_limits(monkeypatch):
     monkeypatch.setenv("COURSELAB_SECRET_FOR_TEST", "instructor's token")
     probe = ("import os, json, resource\nprint(json.dumps({'env': sorted(os.environ), "
