@@ -153,6 +153,9 @@ def cmd_bench(args):
 def cmd_grade(args):
     from . import grade, grade_report  # imports nbclient and matplotlib: only this command
 
+    if args.timeout < 1 or (args.jobs is not None and args.jobs < 1):
+        raise CourselabError("--timeout and --jobs take a whole number of at least 1")
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # fail now, not after grading
     graded = grade.grade(args.submissions, grade.Limits(timeout=args.timeout), args.jobs,
                          progress=not args.quiet and sys.stderr.isatty())
     written = [*grade_report.write_csv(graded, args.out),

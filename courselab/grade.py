@@ -170,10 +170,10 @@ def grade_notebook(student, path, limits):
     if not any(check_id(source) in expected for source in cells):
         text = "not a courselab notebook of this series (none of its check cells)"
         return [Row(student, name, e, "error", text) for e in expected], [text]
-    verdicts, problems = {}, []
+    verdicts, problems, stopped, started = {}, [], None, False
     try:
         with Kernel(limits.kernel(), limits.timeout) as kernel:
-            answer = None
+            started, answer = True, None
             for source in cells:
                 exercise_id = check_id(source)
                 if exercise_id in expected and exercise_id not in verdicts:
@@ -185,13 +185,15 @@ def grade_notebook(student, path, limits):
                 if answer.status == "dead":
                     problems.append("the kernel died (restarted; later cells still graded)")
     except Unrecoverable as exc:
-        problems.append(f"grading stopped: {exc}")
-    except Exception as exc:  # noqa: BLE001 - a kernel that cannot start must not stop the class
-        problems.append(f"the kernel did not start ({type(exc).__name__}: {exc})")
+        stopped = f"grading stopped: {exc}"
+    except Exception as exc:  # noqa: BLE001 - one notebook's failure must not stop the class
+        stopped = (f"grading stopped ({type(exc).__name__}: {exc})" if started
+                   else f"the kernel did not start ({type(exc).__name__}: {exc})")
+    problems += [stopped] if stopped else []
     rows = []
     for e in expected:
-        missing = problems[-1] if problems else f"no check(\"{e}\") cell in the notebook"
-        verdict, detail = verdicts.get(e) or ("error", missing)
+        verdict, detail = verdicts.get(e) or (
+            "error", stopped or f"no check(\"{e}\") cell in the notebook")
         rows.append(Row(student, name, e, verdict, " ".join(detail.split())))
     return rows, problems
 
@@ -216,7 +218,10 @@ def collect(submissions, graded):
         graded.submitted[entry.name] = set()
         files = sorted(p for p in entry.iterdir() if p.is_file() and not _IGNORED.match(p.name))
         if not any(p.suffix == ".ipynb" for p in files):
-            _bad(graded, entry.name, "", "no notebooks (.ipynb) in the folder")
+            nested = next(entry.rglob("*.ipynb"), None)
+            _bad(graded, entry.name, "", "no notebooks (.ipynb) in the folder" + (
+                f" (found {nested.relative_to(entry)}: move notebooks up into the student's "
+                "folder)" if nested else ""))
         for path in files:
             if path.suffix != ".ipynb":
                 _bad(graded, entry.name, path.name, "not a notebook (.ipynb): not graded")

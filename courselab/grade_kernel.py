@@ -27,6 +27,7 @@ from . import sandbox
 _QUIET = logging.getLogger("courselab.grade_kernel")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
+OUTPUT_CAP = 2**20  # characters of output kept per cell: a verdict is one line
 PROBE_SECONDS = 10  # how long an interrupted kernel has to answer a trivial cell
 MAX_RESTARTS = 3
 
@@ -52,6 +53,19 @@ def _text(outputs):
         elif "data" in output:
             parts.append(output["data"].get("text/plain", ""))
     return "\n".join(parts)
+
+
+class _CappedClient(NotebookClient):
+    """A NotebookClient that keeps at most OUTPUT_CAP characters of each cell's outputs, so a
+    cell printing in a loop cannot fill the grader's memory before its timeout."""
+
+    kept = 0
+
+    def output(self, outs, msg, display_id, cell_index):
+        self.kept += len(str(msg.get("content", "")))
+        if self.kept > OUTPUT_CAP and msg["msg_type"] != "error":
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
 
 class Kernel:
@@ -82,10 +96,10 @@ class Kernel:
         manager = AsyncKernelManager(
             kernel_name=sandbox.KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.specs)]))
-        self.client = NotebookClient(nbformat.v4.new_notebook(), km=manager, timeout=self.timeout,
-                                     allow_errors=True, interrupt_on_timeout=False,
-                                     startup_timeout=60, shutdown_kernel="immediate",
-                                     log=_QUIET)
+        self.client = _CappedClient(nbformat.v4.new_notebook(), km=manager,
+                                    timeout=self.timeout, allow_errors=True,
+                                    interrupt_on_timeout=False, startup_timeout=60,
+                                    shutdown_kernel="immediate", log=_QUIET)
         # The kernel's own stderr (its warnings, a student's os.write(2, ...)) is not ours.
         self.client.start_new_kernel(cwd=str(self.work), env=sandbox.clean_env(self.home),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -101,7 +115,7 @@ class Kernel:
     def _execute(self, source, timeout):
         cell = nbformat.v4.new_code_cell(source)
         self.client.nb.cells = [cell]  # nbclient writes outputs back into its notebook
-        self.client.timeout = timeout
+        self.client.timeout, self.client.kept = timeout, 0
         try:
             self.client.execute_cell(cell, 0)
         except CellTimeoutError:
@@ -123,6 +137,10 @@ class Kernel:
             self.history.append(source)
         elif outcome.status == "timeout":
             run_sync(self.client.km.interrupt_kernel)()
+            # The stopped cell's pollers may still be waiting on the old channels and would
+            # swallow the next cell's output: talk to the same kernel on new channels.
+            self.client.kc.stop_channels()
+            self.client.start_new_kernel_client()
             if self._execute("pass", PROBE_SECONDS).status != "ok":
                 self._restart()
         else:

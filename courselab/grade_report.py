@@ -57,14 +57,14 @@ def write_csv(graded, out):
 # -- The class report ------------------------------------------------------------------------
 
 def exercise_stats(rows):
-    """[(exercise, notebook, Counter of verdicts, Counter of wrong/error reasons)], in order."""
+    """[(exercise, notebook, Counter of verdicts, Counter of reasons for a wrong answer)]."""
     verdicts, reasons, notebooks = defaultdict(Counter), defaultdict(Counter), {}
     for row in rows:
         if not row.exercise:
             continue
         notebooks[row.exercise] = row.notebook
         verdicts[row.exercise][row.verdict] += 1
-        if row.verdict in ("wrong", "error", "timeout") and row.detail:
+        if row.verdict == "wrong" and row.detail:
             reasons[row.exercise][row.detail] += 1
     return [(e, notebooks[e], verdicts[e], reasons[e])
             for e in sorted(verdicts, key=exercise_order)]
@@ -106,7 +106,7 @@ def chart(stats):
 
 def _stats_table(stats):
     head = "".join(f"<th>{h}</th>" for h in ("exercise", "notebook", "right", *VERDICTS[1:],
-                                              "most common reasons"))
+                                              "most common reasons for a wrong answer"))
     lines = [f"<table class='exercises'><thead><tr>{head}</tr></thead><tbody>"]
     for exercise, notebook, verdicts, reasons in stats:
         why = "".join(f"<li>“{html.escape(r)}”: {n} student{'s' * (n > 1)}</li>"
