@@ -531,7 +531,7 @@ EXPECTED_12_19 = {
     "13.4": (None, [["SCAN courses_fts VIRTUAL TABLE INDEX 0:M2\n"
                      "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)\n"
                      "USE TEMP B-TREE FOR ORDER BY"]]),
-    # Predict the plan: (a) is SEARCH idx_courses_published, then a sort (tests/test_teach_claims.py).
+    # Predict the plan: (a), SEARCH idx_courses_published then a sort (test_teach_claims.py).
     "14.1": (None, [["a"]]),
     # c-perf 5; c-sql (5 + 4 + 4) / 3; c-design (3 + 5) / 2 and c-python 4, by id. Review i
     # of the generated ones goes to course (i // 100 + 20 j) % 2000 with j = i % 100 and
