@@ -137,7 +137,94 @@ def bookmarks(conn):
         raise Flaw("a bookmark stays after its user is deleted")
 
 
-PROBES = {"prerequisites": prerequisites, "bookmarks": bookmarks}
+def _quiz_fixture(conn):
+    """Two enrolled users, a quiz of two questions (two choices each, one correct), a 2nd quiz."""
+    for user in ("probe-u", "probe-v"):
+        _user(conn, user)
+    _course(conn, "probe-c")
+    conn.execute("INSERT INTO sections (id, course_id, title) VALUES ('probe-s', 'probe-c', 's')")
+    _lesson(conn, "probe-l", "probe-s")
+    # Enrolled, so that a rule "only enrolled users attempt" (notebook 17.2) lets them in.
+    conn.execute("INSERT INTO enrollments (user_id, course_id) VALUES ('probe-u', 'probe-c'), "
+                 "('probe-v', 'probe-c')")
+    for quiz in ("probe-q", "probe-r"):
+        conn.execute("INSERT INTO quizzes (id, lesson_id, title) VALUES (?, 'probe-l', ?)",
+                     (quiz, quiz))
+    for n in (1, 2):
+        conn.execute("INSERT INTO questions (id, quiz_id, body) VALUES (?, 'probe-q', 'q')",
+                     (f"probe-q-{n}",))
+        conn.executemany("INSERT INTO choices (id, question_id, body, is_correct) "
+                         "VALUES (?, ?, 'c', ?)", [(f"probe-c-{n}a", f"probe-q-{n}", 1),
+                                                   (f"probe-c-{n}b", f"probe-q-{n}", 0)])
+
+
+_ATTEMPT = "INSERT INTO quiz_attempts (id, user_id, quiz_id, attempt_no) VALUES (?, ?, ?, ?)"
+
+
+def _numbering(conn):
+    _accept(conn, _ATTEMPT, ("probe-a1", "probe-u", "probe-q", 1), "a user's first attempt "
+                                                                   "(number 1) is refused")
+    _refuse(conn, _ATTEMPT, ("probe-a1x", "probe-u", "probe-q", 1),
+            "attempt 1 can be recorded twice for the same user and quiz")
+    _refuse(conn, _ATTEMPT, ("probe-a3", "probe-u", "probe-q", 3),
+            "an attempt can skip a number (attempt 3 right after attempt 1)")
+    _accept(conn, _ATTEMPT, ("probe-a2", "probe-u", "probe-q", 2), "attempt 2 after attempt 1 "
+                                                                   "is refused")
+    _accept(conn, _ATTEMPT, ("probe-v1", "probe-v", "probe-q", 1),
+            "attempts are not numbered per user: another user's first attempt is refused")
+    _accept(conn, _ATTEMPT, ("probe-u-r1", "probe-u", "probe-r", 1),
+            "attempts are not numbered per quiz: a first attempt at another quiz is refused")
+
+
+def _score(conn, attempt):
+    row = conn.execute("SELECT score FROM attempt_scores WHERE attempt_id = ?", (attempt,))
+    value = row.fetchone()
+    return None if value is None else value[0]
+
+
+def quizzes(conn):
+    """Challenge 2 (013): quiz_attempts, quiz_answers and the view attempt_scores."""
+    _needs_columns(conn, "quiz_attempts", ["id", "user_id", "quiz_id", "attempt_no"])
+    _needs_columns(conn, "quiz_answers", ["attempt_id", "question_id", "choice_id"])
+    _needs_columns(conn, "attempt_scores", ["attempt_id", "score"])
+    _quiz_fixture(conn)
+    _numbering(conn)
+    add = "INSERT INTO quiz_answers (attempt_id, question_id, choice_id) VALUES (?, ?, ?)"
+    _accept(conn, add, ("probe-a1", "probe-q-1", "probe-c-1a"), "an answer is refused")
+    _refuse(conn, add, ("probe-a1", "probe-q-2", "probe-c-1b"),
+            "an answer can choose a choice of another question")
+    _refuse(conn, add, ("probe-a1", "probe-q-1", "probe-c-1b"),
+            "a question can be answered twice in one attempt")
+    _accept(conn, add, ("probe-a1", "probe-q-2", "probe-c-2b"), "a second answer is refused")
+    for attempt, want, what in (("probe-a1", 50, "one right answer of two"),
+                                ("probe-a2", 0, "no answer at all")):
+        got = _score(conn, attempt)
+        if got is None or abs(got - want) > 0.05:
+            raise Flaw(f"the score of an attempt with {what} is {got}, not {want}")
+    conn.execute("INSERT INTO questions (id, quiz_id, body) VALUES ('probe-q-3', 'probe-q', 'q')")
+    got = _score(conn, "probe-a1")
+    if got is None or abs(got - 100 / 3) > 0.05:
+        raise Flaw(f"the score does not follow the quiz: with a third question, one right answer "
+                   f"scores {got}, not 33.3")
+    _accept(conn, "DELETE FROM quiz_attempts WHERE id = 'probe-a1'", (),
+            "an attempt that has answers cannot be deleted")
+    if _count(conn, "SELECT COUNT(*) FROM quiz_answers WHERE attempt_id = 'probe-a1'"):
+        raise Flaw("a deleted attempt leaves its answers behind")
+    _accept(conn, "DELETE FROM users WHERE id = 'probe-v'", (),
+            "a user who has attempts cannot be deleted")
+    if _count(conn, "SELECT COUNT(*) FROM quiz_attempts WHERE user_id = 'probe-v'"):
+        raise Flaw("a deleted user's attempts stay")
+
+
+def attempt_numbering(conn):
+    """The numbering rule of 013 alone (notebook 17's fix-the-bug exercise)."""
+    _needs_columns(conn, "quiz_attempts", ["id", "user_id", "quiz_id", "attempt_no"])
+    _quiz_fixture(conn)
+    _numbering(conn)
+
+
+PROBES = {"prerequisites": prerequisites, "bookmarks": bookmarks, "quizzes": quizzes,
+          "attempt_numbering": attempt_numbering}
 
 
 # -- Scratch copies, verdicts, and the project's design afterwards ---------------------------
