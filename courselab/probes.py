@@ -5,7 +5,7 @@ the project's is shown. Its solution cell carries `-- probe: NAME` (a probe of b
 `check("16.1")` copies the notebook's database (`16.db`) into memory with the backup API and
 tries the behaviours the specification asks for, in order. The first that fails is named in
 one line ("a course can still require itself"), without saying how to fix it. Afterwards
-`adopt(db, "011")` replaces the student's tables with the project's migration.
+`adopt(db, to="011")` replaces the student's tables with the project's migration.
 """
 
 import re
@@ -81,11 +81,11 @@ def reference_entry(exercise_id, answer):
     return {"probe": probe}
 
 
-def adopt(conn, version):
-    """Replace whatever the notebook added since its migration by the project's up to `version`.
+def adopt(conn, to):
+    """Replace whatever the notebook added since its migration by the project's up to `to`.
 
     Drops every table, view, trigger and index that a fresh database at the current version
-    does not have (the student's design), migrates to `version`, and loads the fixtures of
+    does not have (the student's design), migrates to `to`, and loads the fixtures of
     the new tables. Prints one line.
     """
     current = migrate.current_version(conn)
@@ -104,11 +104,11 @@ def adopt(conn, version):
             conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
-    migrate.migrate(conn, to=version)
+    migrate.migrate(conn, to=to)
     new = [t for t in _tables(conn) if t not in before or t in {n for _, n in extra}]
     loaded = _load_tables(conn, new)
     rows = ", ".join(f"{t} {n}" for t, n in loaded.items()) or "none"
-    print(f"your design replaced by the project's migrations up to {version}; rows loaded: {rows}")
+    print(f"your design replaced by the project's migrations up to {to}; rows loaded: {rows}")
 
 
 def _tables(conn):

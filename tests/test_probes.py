@@ -147,7 +147,7 @@ def test_adopt_replaces_the_students_design_with_the_projects_migration(make_db,
     conn = make_db(to="010")
     conn.executescript("CREATE TABLE course_prerequisites (id INTEGER PRIMARY KEY, a, b);"
                        "CREATE TRIGGER mine AFTER INSERT ON enrollments BEGIN SELECT 1; END;")
-    probes.adopt(conn, "011")
+    probes.adopt(conn, to="011")
     assert migrate.current_version(conn) == "011"
     columns = [row[1] for row in conn.execute("PRAGMA table_info(course_prerequisites)")]
     assert columns == ["course_id", "prerequisite_id"]
