@@ -207,6 +207,8 @@ def export_html(outdir, source=NOTEBOOKS):
         body, _ = exporter.from_notebook_node(nb)
         body = NOTEBOOK_LINK.sub(r'href="\1.html\2"', body)
         (outdir / f"{path.stem}.html").write_text(body, encoding="utf-8")
+    for sheet in sorted(Path(source).glob("*.md")):  # the glossary and cheat sheet 00 links to
+        shutil.copyfile(sheet, outdir / sheet.name)
     (outdir / "index.html").write_text(contents_page(paths), encoding="utf-8")
     print(f"wrote {len(paths)} pages and index.html to {outdir}")
 

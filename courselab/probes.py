@@ -1,11 +1,11 @@
 """Design-first exercises: a student's own schema checked by what it does, never by its text.
 
 In notebooks 16, 17 and 18 the student designs a migration from a short specification before
-the project's is shown. Its solution cell carries `-- probe: NAME` (a name of PROBES); then
+the project's is shown. Its solution cell carries `-- probe: NAME` (a probe of behaviours.py);
 `check("16.1")` copies the notebook's database (`16.db`) into memory with the backup API and
 tries the behaviours the specification asks for, in order. The first that fails is named in
 one line ("a course can still require itself"), without saying how to fix it. Afterwards
-`adopt(db, "011")` replaces the student's tables with the project's migration.
+`adopt(db, to="011")` replaces the student's tables with the project's migration.
 """
 
 import re
@@ -15,129 +15,11 @@ import tempfile
 from pathlib import Path
 
 from . import fixtures, migrate
+from .behaviours import PROBES, Flaw
 from .db import apply_pragmas
 from .errors import ExerciseError
 
 _NAMED = re.compile(r"^\s*(?:--|#)\s*probe:\s*(\w+)\s*$", re.MULTILINE | re.IGNORECASE)
-
-
-class Flaw(Exception):
-    """The first behaviour of the specification that a design does not have."""
-
-
-# -- Running SQL on the scratch copy ---------------------------------------------------------
-
-def _refused(conn, sql, params=()):
-    """True if the database refuses the statement (it is undone either way it went)."""
-    try:
-        conn.execute(sql, params)
-    except sqlite3.DatabaseError:
-        return True
-    return False
-
-
-def _accept(conn, sql, params, flaw):
-    """Run a statement the design must accept; a refusal is the Flaw `flaw` (with the reason)."""
-    try:
-        conn.execute(sql, params)
-    except sqlite3.DatabaseError as exc:
-        raise Flaw(f"{flaw} (the database said: {exc})") from None
-
-
-def _refuse(conn, sql, params, flaw):
-    if not _refused(conn, sql, params):
-        raise Flaw(flaw)
-
-
-def _count(conn, sql, params=()):
-    return conn.execute(sql, params).fetchone()[0]
-
-
-def _needs_columns(conn, table, columns):
-    have = {row[1].lower() for row in conn.execute(f"PRAGMA table_info('{table}')")}
-    if not have:
-        raise Flaw(f"there is no table {table} yet: create it in the cell above and run it")
-    missing = [c for c in columns if c not in have]
-    if missing:
-        raise Flaw(f"{table} has no column {', '.join(missing)} (the specification names "
-                   f"{', '.join(columns)})")
-
-
-def _course(conn, course_id):
-    conn.execute("INSERT INTO courses (id, title) VALUES (?, ?)", (course_id, course_id))
-
-
-def _lesson(conn, lesson_id, section_id):
-    conn.execute("INSERT INTO lessons (id, section_id, title, slug) VALUES (?, ?, ?, ?)",
-                 (lesson_id, section_id, lesson_id, lesson_id))
-
-
-def _user(conn, user_id):
-    conn.execute("INSERT INTO users (id, name, email) VALUES (?, ?, ?)",
-                 (user_id, user_id, f"{user_id}@probe.example"))
-
-
-# -- The probes: each raises Flaw at the first behaviour missing --------------------------
-
-def prerequisites(conn):
-    """Challenge 1 (011): course_prerequisites(course_id, prerequisite_id)."""
-    _needs_columns(conn, "course_prerequisites", ["course_id", "prerequisite_id"])
-    a, b, c, d, e = (f"probe-{x}" for x in "abcde")
-    for course in (a, b, c, d, e):
-        _course(conn, course)
-    add = "INSERT INTO course_prerequisites (course_id, prerequisite_id) VALUES (?, ?)"
-    _accept(conn, add, (a, b), "a course cannot require another one")
-    _refuse(conn, add, (a, a), "a course can still require itself")
-    _refuse(conn, add, (a, "probe-missing"), "a course can require a course that does not exist")
-    _refuse(conn, add, (a, b), "the same prerequisite can be recorded twice for a course")
-    _refuse(conn, add, (b, a), "a cycle of two courses is accepted (a requires b, b requires a)")
-    _accept(conn, add, (b, c), "a chain of prerequisites (a → b → c) is refused")
-    _accept(conn, add, (c, d), "a chain of prerequisites (a → b → c → d) is refused")
-    _refuse(conn, add, (d, a), "a cycle of four courses is accepted (a → b → c → d → a)")
-    _accept(conn, add, (a, c), "a shortcut is refused: a may require c when a → b → c exists, "
-                               "that is not a cycle")
-    _accept(conn, add, (e, b), "two courses cannot require the same course")
-    _accept(conn, "DELETE FROM courses WHERE id = ?", (b,),
-            "a course that other courses require cannot be deleted")
-    if _count(conn, "SELECT COUNT(*) FROM course_prerequisites WHERE ? IN (course_id, "
-                    "prerequisite_id)", (b,)):
-        raise Flaw("a deleted course leaves its prerequisite rows behind")
-
-
-def bookmarks(conn):
-    """Challenge 4 (014): bookmarks(user_id, lesson_id, created_at)."""
-    _needs_columns(conn, "bookmarks", ["user_id", "lesson_id", "created_at"])
-    _user(conn, "probe-u")
-    _user(conn, "probe-v")
-    _course(conn, "probe-c")
-    conn.execute("INSERT INTO sections (id, course_id, title) VALUES ('probe-s', 'probe-c', 's')")
-    for lesson in ("probe-l", "probe-m"):
-        _lesson(conn, lesson, "probe-s")
-    add = "INSERT INTO bookmarks (user_id, lesson_id) VALUES (?, ?)"
-    _accept(conn, add, ("probe-u", "probe-l"),
-            "a bookmark with only its user and lesson is refused")
-    filled = _count(conn, "SELECT datetime(created_at) IS NOT NULL FROM bookmarks "
-                          "WHERE user_id = 'probe-u' AND lesson_id = 'probe-l'")
-    if not filled:
-        raise Flaw("created_at is not filled in by the database when a bookmark is added")
-    _refuse(conn, add, ("probe-u", "probe-l"), "a user can bookmark the same lesson twice")
-    _accept(conn, add, ("probe-v", "probe-l"), "two users cannot bookmark the same lesson")
-    _accept(conn, add, ("probe-u", "probe-m"), "a user cannot bookmark two lessons")
-    _refuse(conn, add, ("probe-u", "probe-missing"),
-            "a bookmark can point at a lesson that does not exist")
-    _refuse(conn, add, ("probe-nobody", "probe-l"),
-            "a bookmark can belong to a user who does not exist")
-    _accept(conn, "DELETE FROM lessons WHERE id = 'probe-l'", (),
-            "a lesson that has bookmarks cannot be deleted")
-    if _count(conn, "SELECT COUNT(*) FROM bookmarks WHERE lesson_id = 'probe-l'"):
-        raise Flaw("a bookmark stays after its lesson is deleted")
-    _accept(conn, "DELETE FROM users WHERE id = 'probe-u'", (),
-            "a user who has bookmarks cannot be deleted")
-    if _count(conn, "SELECT COUNT(*) FROM bookmarks WHERE user_id = 'probe-u'"):
-        raise Flaw("a bookmark stays after its user is deleted")
-
-
-PROBES = {"prerequisites": prerequisites, "bookmarks": bookmarks}
 
 
 # -- Scratch copies, verdicts, and the project's design afterwards ---------------------------
@@ -199,11 +81,11 @@ def reference_entry(exercise_id, answer):
     return {"probe": probe}
 
 
-def adopt(conn, version):
-    """Replace whatever the notebook added since its migration by the project's up to `version`.
+def adopt(conn, to):
+    """Replace whatever the notebook added since its migration by the project's up to `to`.
 
     Drops every table, view, trigger and index that a fresh database at the current version
-    does not have (the student's design), migrates to `version`, and loads the fixtures of
+    does not have (the student's design), migrates to `to`, and loads the fixtures of
     the new tables. Prints one line.
     """
     current = migrate.current_version(conn)
@@ -222,11 +104,11 @@ def adopt(conn, version):
             conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
-    migrate.migrate(conn, to=version)
+    migrate.migrate(conn, to=to)
     new = [t for t in _tables(conn) if t not in before or t in {n for _, n in extra}]
     loaded = _load_tables(conn, new)
     rows = ", ".join(f"{t} {n}" for t, n in loaded.items()) or "none"
-    print(f"your design replaced by the project's migrations up to {version}; rows loaded: {rows}")
+    print(f"your design replaced by the project's migrations up to {to}; rows loaded: {rows}")
 
 
 def _tables(conn):

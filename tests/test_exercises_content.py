@@ -20,6 +20,7 @@ from courselab import (
     exercises,
     generate,
     migrate,
+    probes,
     queries,
     quizzes,
     workbook,
@@ -531,7 +532,7 @@ EXPECTED_12_19 = {
     "13.4": (None, [["SCAN courses_fts VIRTUAL TABLE INDEX 0:M2\n"
                      "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)\n"
                      "USE TEMP B-TREE FOR ORDER BY"]]),
-    # Predict the plan: (a) is SEARCH idx_courses_published, then a sort (tests/test_teach_claims.py).
+    # Predict the plan: (a), SEARCH idx_courses_published then a sort (test_teach_claims.py).
     "14.1": (None, [["a"]]),
     # c-perf 5; c-sql (5 + 4 + 4) / 3; c-design (3 + 5) / 2 and c-python 4, by id. Review i
     # of the generated ones goes to course (i // 100 + 20 j) % 2000 with j = i % 100 and
@@ -560,14 +561,14 @@ EXPECTED_12_19 = {
     "16.4": (None, [["c"]]),  # predicted first: (c) only c-nosql -> c-sql
     "16.5": (["course_id", "prerequisite_id"], [["c-nosql", "c-sql"]]),
     "16.6": (None, [["ecafgdb"]]),  # the Parsons order: WITH, anchor, UNION, step, ), SELECT
-    "17.1": (["error", "message"],
+    "17.2": (["error", "message"],
              [["IntegrityError", "attempt refused: the user is not enrolled in the course of "
                                  "this quiz"]]),
     # qz-joins (3 questions now, passes at 50%): Ada 2/3 passes, Grace 0/3 fails -> 50.
     # qz-select (70%): Ada 2/3, Alan 1/3, Grace 2/3 all fail -> 0.
-    "17.2": (["quiz_id", "first_try_pass_rate"], [["qz-joins", 50], ["qz-select", 0]]),
+    "17.3": (["quiz_id", "first_try_pass_rate"], [["qz-joins", 50], ["qz-select", 0]]),
     # From quiz_answers.csv and qa-9 (all correct): qn-joins-2 right in qa-5 and qa-8 only.
-    "17.3": (["question_id", "answers", "correct"],
+    "17.4": (["question_id", "answers", "correct"],
              [["qn-joins-2", 4, 2], ["qn-joins-1", 4, 3], ["qn-select-3", 4, 3],
               ["qn-select-1", 5, 4], ["qn-select-2", 5, 4]]),
     # Left after the lesson: Ada's l-design-3 and l-perf-1, Edgar's l-design-2.
@@ -602,7 +603,8 @@ def exercise_cells_12_19(notebook):
         if not started or cell.cell_type != "code" or editions.CHECK_OR_HINT.search(cell.source):
             continue
         if "solution" in cell.metadata.get("tags", []):
-            found[ids[cell.source]] = (given, cell.source)
+            if not probes.named_in(cell.source):  # designs: checked by tests/test_probes.py
+                found[ids[cell.source]] = (given, cell.source)
             given = []
         else:
             given.append(cell.source)
@@ -722,7 +724,7 @@ WRONG_12_19 = [
              "  AND NOT EXISTS (SELECT 1 FROM enrollments done WHERE done.user_id = e.user_id\n"
              "                  AND done.course_id = cp.prerequisite_id))",
      "16.3: not yet: 1 row instead of 5."),  # "enrolled" is not "completed": only Edgar
-    ("17.1", "%%sql\nCREATE TRIGGER t BEFORE INSERT ON quiz_attempts\n"
+    ("17.2", "%%sql\nCREATE TRIGGER t BEFORE INSERT ON quiz_attempts\n"
              "WHEN NEW.user_id = 'u-edgar' BEGIN SELECT RAISE(ABORT, 'not enrolled'); END;\n"
              "INSERT INTO quiz_attempts (id, user_id, quiz_id, attempt_no) "
              "VALUES ('qa-edgar', 'u-edgar', 'qz-select', 1);",

@@ -147,10 +147,72 @@ def test_adopt_replaces_the_students_design_with_the_projects_migration(make_db,
     conn = make_db(to="010")
     conn.executescript("CREATE TABLE course_prerequisites (id INTEGER PRIMARY KEY, a, b);"
                        "CREATE TRIGGER mine AFTER INSERT ON enrollments BEGIN SELECT 1; END;")
-    probes.adopt(conn, "011")
+    probes.adopt(conn, to="011")
     assert migrate.current_version(conn) == "011"
     columns = [row[1] for row in conn.execute("PRAGMA table_info(course_prerequisites)")]
     assert columns == ["course_id", "prerequisite_id"]
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'mine'").fetchall()
     assert conn.execute("SELECT COUNT(*) FROM course_prerequisites").fetchone()[0] == 2
     assert "rows loaded: course_prerequisites 2" in capsys.readouterr().out
+
+
+QUIZZES = design_of("013")
+NUMBER_TRIGGER = r"CREATE TRIGGER quiz_attempts_number.*?\bEND\s*;"
+BUGGY_NUMBERING = """
+    CREATE TRIGGER quiz_attempts_number BEFORE INSERT ON quiz_attempts
+    WHEN NEW.attempt_no IS NOT 1 + (SELECT MAX(attempt_no) FROM quiz_attempts
+                                    WHERE user_id = NEW.user_id AND quiz_id = NEW.quiz_id)
+    BEGIN SELECT RAISE(ABORT, 'attempt_no must be the next number'); END;"""
+VIEW = r"CREATE VIEW attempt_scores AS.*?JOIN quizzes z ON z.id = counted.quiz_id;"
+
+
+@pytest.mark.parametrize("design, flaw", [
+    (QUIZZES, None),
+    (without(QUIZZES, r"(?<=REFERENCES quiz_attempts\(id\)) ON DELETE CASCADE"),
+     "an attempt that has answers cannot be deleted"),
+    (without(QUIZZES, NUMBER_TRIGGER), "an attempt can skip a number"),
+    (re.sub(NUMBER_TRIGGER, BUGGY_NUMBERING, QUIZZES, flags=re.DOTALL),
+     "a user's first attempt (number 1) is refused"),
+    (QUIZZES.replace("UNIQUE (user_id, quiz_id, attempt_no),", "")
+     .replace("CREATE TRIGGER quiz_attempts_number", "CREATE TRIGGER unused_number")
+     .replace("WHEN NEW.attempt_no IS NOT 1 +", "WHEN NEW.attempt_no > 1 +"),
+     "attempt 1 can be recorded twice"),
+    (re.sub(r"FOREIGN KEY \(question_id, choice_id\)\s+REFERENCES choices\(question_id, id\)",
+            "FOREIGN KEY (choice_id) REFERENCES choices(id)", QUIZZES),  # any choice at all
+     "an answer can choose a choice of another question"),
+    (re.sub(VIEW, "CREATE TABLE attempt_scores (attempt_id TEXT, score REAL);", QUIZZES,
+            flags=re.DOTALL), "the score of an attempt with one right answer of two is None"),
+])
+def test_quizzes_probe_passes_the_reference_and_names_the_first_flaw(student_db, design, flaw):
+    found = probes.first_flaw("quizzes", student_db("012", design))
+    assert found == flaw if flaw is None else found.startswith(flaw), found
+
+
+def test_a_stored_score_that_does_not_follow_the_quiz_is_named(student_db):
+    stored = re.sub(VIEW, """CREATE TABLE stored (attempt_id TEXT PRIMARY KEY, score REAL);
+        CREATE TRIGGER keep AFTER INSERT ON quiz_answers BEGIN
+            INSERT OR REPLACE INTO stored VALUES (NEW.attempt_id, 100.0 *
+              (SELECT COUNT(*) FROM quiz_answers a JOIN choices c ON c.id = a.choice_id
+               WHERE a.attempt_id = NEW.attempt_id AND c.is_correct = 1)
+              / (SELECT COUNT(*) FROM questions q JOIN quiz_attempts t ON t.quiz_id = q.quiz_id
+                 WHERE t.id = NEW.attempt_id)); END;
+        CREATE VIEW attempt_scores AS SELECT t.id AS attempt_id, COALESCE(s.score, 0) AS score
+        FROM quiz_attempts t LEFT JOIN stored s ON s.attempt_id = t.id;""", QUIZZES,
+                    flags=re.DOTALL)
+    found = probes.first_flaw("quizzes", student_db("012", stored))
+    assert found.startswith("the score does not follow the quiz"), found
+
+
+@pytest.mark.parametrize("trigger, flaw", [
+    (BUGGY_NUMBERING, "a user's first attempt (number 1) is refused"),
+    (BUGGY_NUMBERING.replace("SELECT MAX(attempt_no)", "SELECT COALESCE(MAX(attempt_no), 0)"),
+     None),
+    ("", "an attempt can skip a number"),
+])
+def test_attempt_numbering_probe_tells_a_fixed_trigger_from_the_bug(make_db, tmp_path, trigger,
+                                                                    flaw):
+    conn = make_db(to="013", name="16")
+    conn.execute("DROP TRIGGER quiz_attempts_number")
+    conn.executescript(trigger)
+    found = probes.first_flaw("attempt_numbering", tmp_path / "16.db")
+    assert found == flaw if flaw is None else found.startswith(flaw), found
