@@ -140,7 +140,21 @@ def _copy(conn):
 
 
 def _restore(conn, snapshot):
-    """Write the copy back through the live connection (WAL-safe, other connections see it)."""
-    if conn.in_transaction:  # a wrong attempt may have left a transaction open
+    """Write the copy back through the live connection (WAL-safe, other connections see it).
+
+    A wrong attempt may have left a transaction open, here or in %sql's connection: both are
+    rolled back. Another connection still writing (a student's own) makes it say so instead:
+    the backup API would wait for it forever.
+    """
+    from . import sqlmagic
+
+    sqlmagic.end_transactions()
+    if conn.in_transaction:
         conn.rollback()
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        print(f"(this answer runs on the database as it is now: could not restore it, {exc})")
+        return
     snapshot.backup(conn)

@@ -78,7 +78,7 @@ def test_after_a_rerun_of_setup_sql_and_db_both_see_the_fresh_database(kernel_in
     ("10.4", 'db.execute("CREATE INDEX idx_reviews_course_created ON reviews (created_at)")\n'
              'workbook.query_plan(db, "SELECT id, rating FROM reviews WHERE course_id = ? '
              'ORDER BY created_at DESC", ("c-sql",))'),
-    ("11.1", "%%sql\nUPDATE lessons SET section_id = 's-design-1' WHERE id = 'l-sql-2';\n"
+    ("11.1", "%%sql\nUPDATE lessons SET section_id = 's-design-1' WHERE id = 'l-python-1';\n"
              "SELECT id, lesson_count FROM courses WHERE id IN ('c-sql', 'c-design') ORDER BY id"),
 ])
 def test_a_wrong_attempt_that_changed_the_database_does_not_block_the_right_one(
