@@ -50,7 +50,7 @@ lab: db
 test: lint unit nbval
 
 lint: $(STAMP)
-	$(BIN)/ruff check courselab tests scripts
+	$(BIN)/ruff check courselab tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
@@ -59,20 +59,20 @@ nbval: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval --nbval-current-env notebooks
 
 notebooks: $(STAMP)
-	$(BIN)/python scripts/notebooks.py nav
-	$(BIN)/python scripts/slides.py
-	$(BIN)/python scripts/editions.py answers
-	$(BIN)/python scripts/notebooks.py execute
-	$(BIN)/python scripts/editions.py student
+	$(BIN)/courselab notebooks nav
+	$(BIN)/courselab notebooks slides
+	$(BIN)/courselab notebooks answers
+	$(BIN)/courselab notebooks execute
+	$(BIN)/courselab notebooks student
 
 nav: $(STAMP)
-	$(BIN)/python scripts/notebooks.py nav
-	$(BIN)/python scripts/slides.py
+	$(BIN)/courselab notebooks nav
+	$(BIN)/courselab notebooks slides
 
 # Both editions, in folders of their own: hand out build/html/student only.
 html: $(STAMP)
-	$(BIN)/python scripts/notebooks.py html build/html/instructor notebooks
-	$(BIN)/python scripts/notebooks.py html build/html/student student
+	$(BIN)/courselab notebooks html build/html/instructor --notebooks notebooks
+	$(BIN)/courselab notebooks html build/html/student --notebooks student
 	@echo "instructor edition (solutions, notes): build/html/instructor/index.html - do not hand out"
 	@echo "student edition (no solutions, no notes): build/html/student/index.html - for students"
 
@@ -80,16 +80,16 @@ bench: $(STAMP)
 	$(BIN)/courselab bench --scale large --out build/bench.md
 
 schema: $(STAMP)
-	$(BIN)/python scripts/dump_schema.py > schema.sql
+	$(BIN)/courselab schema > schema.sql
 
 student: $(STAMP)
-	$(BIN)/python scripts/editions.py student
+	$(BIN)/courselab notebooks student
 
 answers: $(STAMP)
-	$(BIN)/python scripts/editions.py answers
+	$(BIN)/courselab notebooks answers
 
 slides: $(STAMP)
-	$(BIN)/python scripts/slides.py
+	$(BIN)/courselab notebooks slides
 
 reset: $(STAMP)
 	$(BIN)/courselab reset --dir student --db $(DB)

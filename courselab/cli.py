@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench, bulkload, checks, dashboard, fixtures, generate, migrate
+from . import bench, bulkload, checks, dashboard, fixtures, generate, maintenance, migrate
 from .db import connect
 from .errors import CourselabError
 from .search import search_courses
@@ -238,6 +238,8 @@ def build_parser():
     sub.add_argument("--db", type=Path, default=None,
                      help="also rebuild this database with every migration and the fixtures")
     sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    maintenance.register(commands)
     return parser
 
 

@@ -6,14 +6,20 @@ from courselab.cli import build_parser
 
 
 def commands():
-    return list(build_parser()._subparsers._group_actions[0].choices)
+    """Every command, and every step of a group such as `notebooks`, as argument lists."""
+    found = []
+    for name, sub in build_parser()._subparsers._group_actions[0].choices.items():
+        found.append([name])
+        if sub._subparsers is not None:
+            found += [[name, step] for step in sub._subparsers._group_actions[0].choices]
+    return found
 
 
-@pytest.mark.parametrize("command", commands())
+@pytest.mark.parametrize("command", commands(), ids=" ".join)
 def test_every_command_has_help_with_an_example(cli, command):
-    result = cli(command, "--help")
+    result = cli(*command, "--help")
     assert result.returncode == 0
-    assert "example: courselab " + command in result.stdout
+    assert "example: courselab " + " ".join(command) in result.stdout
 
 
 def test_migrate_load_status_check_and_search_work_end_to_end(cli, tmp_path):

@@ -5,7 +5,6 @@ query, an ordered query, an error asked for, a pandas answer, a state checked wi
 explicit value) is built here and run through the whole pipeline in real kernels.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -16,7 +15,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from courselab import editions, exercises
+from courselab import editions, exercises, slides
+from courselab.cli import main
 from courselab.errors import ExerciseError
 from tests.conftest import REPO
 
@@ -54,14 +54,6 @@ def sample_notebook(solutions=SOLUTIONS):
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index}"
     return nb
-
-
-def script(name):
-    """A module of scripts/, loaded from its file."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(*args, cwd=REPO, stdin=None, env=None):
@@ -152,6 +144,19 @@ def test_write_student_writes_only_what_changed_and_prunes_removed_notebooks(tmp
     assert editions.stale_student(source, target) == []
 
 
+def test_student_verify_names_the_stale_notebook_and_writes_nothing(tmp_path, capsys):
+    source, target = tmp_path / "notebooks", tmp_path / "student"
+    source.mkdir()
+    nbformat.write(sample_notebook(), source / "90-Sample.ipynb")
+    options = ["--notebooks", str(source), "--student", str(target)]
+    assert main(["notebooks", "student", "--verify", *options]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "courselab notebooks: student edition stale (90-Sample.ipynb): run `make student`")
+    assert not (target / "90-Sample.ipynb").exists()
+    assert main(["notebooks", "student", *options]) == 0
+    assert main(["notebooks", "student", "--verify", *options]) == 0
+
+
 # -- Recording answers and checking them in real kernels ------------------------------------
 
 def test_recorded_answers_pass_the_instructor_edition_and_judge_a_student(tmp_path):
@@ -159,8 +164,8 @@ def test_recorded_answers_pass_the_instructor_edition_and_judge_a_student(tmp_pa
     notebooks.mkdir()
     nbformat.write(sample_notebook(), notebooks / "90-Sample.ipynb")
     answers_file = tmp_path / "exercises.json"
-    script("editions").main(["answers", "--notebooks", str(notebooks),
-                             "--answers", str(answers_file)])
+    assert main(["notebooks", "answers", "--notebooks", str(notebooks),
+                 "--answers", str(answers_file)]) == 0
     answers = json.loads(answers_file.read_text())
     assert sorted(answers) == sorted(SOLUTIONS)
     assert editions.answers_problems(answers, notebooks) == []
@@ -248,9 +253,6 @@ def test_reset_without_instructor_notebooks_fails_with_one_line(tmp_path):
 
 # -- Slides ---------------------------------------------------------------------------------
 
-slides = script("slides")
-
-
 def test_the_title_and_each_section_start_a_slide_and_nav_is_skipped():
     nb = sample_notebook()
     kinds = slides.slide_types(nb)
@@ -283,18 +285,19 @@ def test_no_slide_of_a_notebook_overflows_unless_one_cell_alone_does(path):
         assert sum(heights) <= slides.BUDGET or len(heights) == 1, page[0].source[:60]
 
 
-def test_make_slides_sets_metadata_once_and_check_then_passes(tmp_path, capsys):
+def test_make_slides_sets_metadata_once_and_verify_then_passes(tmp_path, capsys):
     path = tmp_path / "90-Sample.ipynb"
     nbformat.write(sample_notebook(), path)
     with pytest.raises(SystemExit, match="slide metadata is stale in 90-Sample.ipynb"):
-        slides.main(["--check", str(path)])
-    slides.main([str(path)])
+        main(["notebooks", "slides", "--verify", str(path)])
+    assert main(["notebooks", "slides", str(path)]) == 0
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata["rise"] == {"scroll": True}
     assert nb.cells[1].metadata["slideshow"] == {"slide_type": "slide"}
-    slides.main(["--check", str(path)])
+    assert main(["notebooks", "slides", "--verify", str(path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "slides: 0 of 1 notebook(s) stale"
 
 
 def test_the_committed_notebooks_carry_up_to_date_slide_metadata():
-    slides.main(["--check"])  # raises SystemExit naming the stale notebooks: run `make slides`
+    # Raises SystemExit naming the stale notebooks: run `make slides`.
+    slides.update_slides([], verify=True)

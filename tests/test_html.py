@@ -8,7 +8,6 @@ what it shows.
 """
 
 import fcntl
-import importlib.util
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from urllib.parse import unquote, urlparse
 import nbformat
 import pytest
 
+from courselab.notebooks import export_html, mermaid_js
 from tests.conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -139,17 +139,9 @@ class Browser:
         os.close(self._read)
 
 
-def _notebooks_script():
-    spec = importlib.util.spec_from_file_location("notebooks", REPO / "scripts" / "notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _build_and_browse(folder):
     """Export the series into folder/site and record every page's report."""
-    script = _notebooks_script()
-    script.export_html(folder / "site")
+    export_html(folder / "site")
     browser = Browser(folder / "chromium")
     try:
         pages = {path.name: browser.report(path.as_uri())
@@ -170,7 +162,7 @@ def site(request, tmp_path_factory):
     if CHROMIUM is None:
         missing("headless browser test: install Debian's chromium (apt-get install -y chromium)")
     try:
-        _notebooks_script().mermaid_js()
+        mermaid_js()
     except SystemExit as exc:
         missing(f"mermaid.min.js is not cached in build/vendor and npm failed: {exc}")
     base = tmp_path_factory.getbasetemp()

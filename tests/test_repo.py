@@ -35,7 +35,7 @@ def test_migration_versions_run_from_001_without_gaps():
 
 
 def test_committed_schema_sql_is_up_to_date():
-    current = subprocess.run([sys.executable, str(REPO / "scripts" / "dump_schema.py")],
+    current = subprocess.run([sys.executable, "-m", "courselab", "schema"], cwd=REPO,
                              capture_output=True, text=True, check=True).stdout
     assert (REPO / "schema.sql").read_text() == current, "schema.sql is stale: run `make schema`"
 
@@ -70,8 +70,8 @@ def test_notebook_is_committed_executed_with_deterministic_outputs(path):
 
 
 def test_notebook_navigation_is_up_to_date():
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "notebooks.py"), "check"],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "courselab", "notebooks", "nav", "--verify"],
+                            cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 

@@ -1,12 +1,10 @@
-"""Print the schema that all migrations produce, as SQL (committed as schema.sql)."""
+"""The schema that all migrations produce, as SQL (committed as schema.sql).
 
-import sys
-from pathlib import Path
+`courselab schema > schema.sql` (`make schema`) writes it.
+"""
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from courselab import migrate  # noqa: E402
-from courselab.db import connect  # noqa: E402
+from . import migrate
+from .db import connect
 
 
 def dump():
@@ -20,7 +18,3 @@ def dump():
               "-- do not edit: change a migration instead). Versions: "
               + ", ".join(versions) + "\n")
     return header + "\n".join(f"{sql};\n" for (sql,) in rows)
-
-
-if __name__ == "__main__":
-    sys.stdout.write(dump())

@@ -1,7 +1,7 @@
 """Set RISE slide metadata on the notebooks, so an instructor can project them as slides.
 
-    python scripts/slides.py [NB...]          # set it (all numbered notebooks by default)
-    python scripts/slides.py --check [NB...]  # exit 1 if a notebook's slides are stale
+    courselab notebooks slides [NB...]           # set it (all numbered notebooks by default)
+    courselab notebooks slides --verify [NB...]  # exit 1 if a notebook's slides are stale
 
 The title and every `##` section start a slide; a `###` heading, or a cell that would
 overflow the current slide, starts a sub-slide (reached with the down arrow), so nothing is
@@ -11,10 +11,8 @@ lines of text: markdown and code lines (wrapped at WIDTH), table rows, plots and
 The notebook's `rise.scroll` is turned on for the rare cell taller than a whole slide.
 """
 
-import argparse
 import math
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -116,24 +114,20 @@ def with_slides(nb):
     return before != ([c.metadata.get("slideshow") for c in nb.cells], nb.metadata.get("rise"))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale notebooks")
-    parser.add_argument("notebooks", nargs="*", type=Path)
-    args = parser.parse_args(argv)
-    paths = args.notebooks or sorted(p for p in NOTEBOOKS.glob("*.ipynb") if NAME.match(p.name))
+def update_slides(paths, verify=False):
+    """Set the slide metadata of `paths` (all numbered notebooks if empty); print a summary.
+
+    With `verify`, write nothing and exit 1 naming the notebooks whose slides are stale.
+    """
+    paths = paths or sorted(p for p in NOTEBOOKS.glob("*.ipynb") if NAME.match(p.name))
     stale = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         if with_slides(nb):
             stale.append(path.name)
-            if not args.check:
+            if not verify:
                 nbformat.write(nb, path)
-    if args.check and stale:
+    if verify and stale:
         raise SystemExit(f"slide metadata is stale in {', '.join(stale)}: run `make slides`")
-    state = "stale" if args.check else "updated"
+    state = "stale" if verify else "updated"
     print(f"slides: {len(stale)} of {len(paths)} notebook(s) {state}")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

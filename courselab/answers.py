@@ -1,19 +1,15 @@
-"""Generate the student edition and the expected answers from the instructor notebooks.
+"""Record the expected answers from the instructor notebooks, and find stale editions.
 
-    python scripts/editions.py student   # notebooks/ -> student/ (solutions emptied)
-    python scripts/editions.py answers   # run the solutions, write courselab/exercises.json
-    python scripts/editions.py check     # exit 1 if student/ or exercises.json is stale
+    courselab notebooks answers            # run the solutions, write courselab/exercises.json
+    courselab notebooks answers --verify   # exit 1 if student/ or exercises.json is stale
 
-Options (for tests): --notebooks DIR (instructor edition), --student DIR, --answers FILE.
 `answers` executes each notebook that has solution cells, in a temporary folder, with
 COURSELAB_RECORD_ANSWERS set, so every check("ID") records the fingerprint of the solution
 above it (see courselab/exercises.py); it then verifies that every solution was recorded.
 """
 
-import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -21,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from courselab import editions, exercises
+from . import editions, exercises
 
 
 @contextmanager
@@ -78,34 +74,8 @@ def record_answers(source, answers_file):
     print(f"wrote {len(answers)} answers to {answers_file}")
 
 
-def check(source, student, answers_file):
-    """Exit 1 with a message naming the command to run if an edition is stale."""
-    messages = []
-    stale = editions.stale_student(source, student)
-    if stale:
-        messages.append(f"student edition stale ({', '.join(stale)}): run `make student`")
+def check(source, answers_file):
+    """Exit 1 with a message naming the command to run if the answers file is stale."""
     problems = editions.answers_problems(exercises.expected_answers(answers_file), source)
     if problems:
-        messages.append(f"answers stale ({'; '.join(problems)}): run `make answers`")
-    if messages:
-        raise SystemExit("\n".join(messages))
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["student", "answers", "check"])
-    parser.add_argument("--notebooks", type=Path, default=editions.NOTEBOOKS)
-    parser.add_argument("--student", type=Path, default=editions.STUDENT)
-    parser.add_argument("--answers", type=Path, default=exercises.ANSWERS_FILE)
-    args = parser.parse_args(argv)
-    if args.command == "student":
-        written = editions.write_student(args.notebooks, args.student)
-        print(f"student edition: {len(written)} notebook(s) updated in {args.student}")
-    elif args.command == "answers":
-        record_answers(args.notebooks, args.answers)
-    else:
-        check(args.notebooks, args.student, args.answers)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+        raise SystemExit(f"answers stale ({'; '.join(problems)}): run `make answers`")

@@ -1,13 +1,11 @@
 """Maintain the notebook series: navigation lines, in-place execution, HTML export.
 
-    python scripts/notebooks.py nav              # rewrite nav lines and the contents of 00
-    python scripts/notebooks.py check            # exit 1 if nav or contents are stale
-    python scripts/notebooks.py execute [NB...]  # run notebooks in place (all by default)
-    python scripts/notebooks.py html OUTDIR [SRC]  # offline static HTML + contents page
+    courselab notebooks nav [--verify]    # rewrite nav lines and the contents of 00
+    courselab notebooks execute [NB...]   # run notebooks in place (all by default)
+    courselab notebooks html [OUTDIR]     # offline static HTML + contents page
 """
 
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -204,24 +202,3 @@ def export_html(outdir, source=NOTEBOOKS):
     (outdir / "index.html").write_text(contents_page(paths), encoding="utf-8")
     print(f"wrote {len(paths)} pages and index.html to {outdir}")
 
-
-def main(argv):
-    command = argv[0] if argv else "nav"
-    if command == "nav":
-        for name in update_nav():
-            print(f"updated {name}")
-    elif command == "check":
-        stale = update_nav(check_only=True)
-        if stale:
-            raise SystemExit(f"navigation is stale in {', '.join(stale)}: run `make nav`")
-    elif command == "execute":
-        execute([Path(a).resolve() for a in argv[1:]] or series())
-    elif command == "html":
-        export_html(argv[1] if len(argv) > 1 else "build/html",
-                    argv[2] if len(argv) > 2 else NOTEBOOKS)
-    else:
-        raise SystemExit(__doc__)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
