@@ -134,3 +134,13 @@ def test_a_check_whose_answer_cell_has_not_run_says_so_whatever_ran_last(kernel_
 def test_a_cell_run_before_the_setup_cell_says_in_one_line_to_run_it_first(kernel_in, source):
     kernel, _folder = kernel_in("student")
     assert text(kernel.run(source)) == MESSAGE + "\n"
+
+
+def test_an_answer_typed_into_a_cell_the_student_added_is_still_checked(kernel_in):
+    kernel, folder = kernel_in("student")
+    nb = read(folder / "10-Indexes.ipynb")
+    answer, check = exercise(nb, "10.1")
+    solution, _ = exercise(read(editions.NOTEBOOKS / "10-Indexes.ipynb"), "10.1")
+    run_until(kernel, nb, answer)
+    kernel.run(solution.source, cell_id="a-cell-the-student-added")
+    assert "right ✓" in text(kernel.run_cell(check))
