@@ -148,6 +148,20 @@ def wait_for(driver, script, timeout=60):
     raise AssertionError(f"timed out waiting for: {script[:80]}")
 
 
+def settle(driver):
+    """Wait until the slide transition is over: the present slide stops moving."""
+    last = None
+    for _ in range(40):
+        time.sleep(0.15)
+        now = driver.execute_script(
+            "const ps = document.querySelectorAll('.reveal .slides section.present');"
+            "const r = ps[ps.length - 1].getBoundingClientRect();"
+            "return [r.left, r.top, r.width, r.height];")
+        if now == last:
+            return
+        last = now
+
+
 def slides(driver, url):
     """Step through a deck with the space key; return what each step showed."""
     from selenium.webdriver.common.by import By
@@ -159,7 +173,7 @@ def slides(driver, url):
     steps, keys = [], set()
     body = driver.find_element(By.TAG_NAME, "body")
     while True:
-        time.sleep(0.3)  # the slide transition
+        settle(driver)
         state = driver.execute_script(SLIDE)
         if state["key"] in keys:
             return steps
