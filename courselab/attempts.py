@@ -36,14 +36,17 @@ class Answer:
 
 
 _state = {"conn": None, "cells": {}, "answers": {}, "snapshots": {}, "last": None,
-          "checking": False, "watching": False, "ids_seen": False}
+          "last_id": None, "known": set(), "checking": False, "watching": False, "ids_seen": False}
+
+
+def _cells(notebook):
+    return json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"] if notebook else []
 
 
 def answer_cells(notebook):
     """{cell id: exercise id} of a notebook file: the code cell before each check cell."""
-    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
     found, previous = {}, None
-    for cell in cells:
+    for cell in _cells(notebook):
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -68,8 +71,9 @@ def begin(conn, name):
     for snapshot in _state["snapshots"].values():
         snapshot.close()
     notebook = notebook_of(name)
-    _state.update(conn=conn, answers={}, snapshots={}, last=None,
-                  cells=answer_cells(notebook) if notebook else {})
+    _state.update(conn=conn, answers={}, snapshots={}, last=None, last_id=None,
+                  cells=answer_cells(notebook) if notebook else {},
+                  known={cell.get("id") for cell in _cells(notebook)})
 
 
 def watch(ipython=None):
@@ -112,8 +116,9 @@ def _after_cell(result):
         return
     answer = Answer(result.info.raw_cell, result.result,
                     result.error_before_exec or result.error_in_exec)
-    _state["last"] = answer
-    exercise = _state["cells"].get(getattr(result.info, "cell_id", None))
+    cell_id = getattr(result.info, "cell_id", None)
+    _state["last"], _state["last_id"] = answer, cell_id
+    exercise = _state["cells"].get(cell_id)
     if exercise is not None:
         _state["answers"][exercise] = answer
 
@@ -121,10 +126,15 @@ def _after_cell(result):
 def answer_for(exercise_id):
     """What the exercise's own answer cell last showed (None: not run), for check().
 
-    Without cell ids, or for an exercise the notebook file does not show, the last answer.
+    If that cell has not run, a cell the student added (one the notebook file does not show)
+    run last still counts; another exercise's answer cell never does. Without cell ids, or
+    for an exercise the notebook file does not show, the last answer.
     """
     if _state["ids_seen"] and exercise_id in _state["cells"].values():
-        return _state["answers"].get(exercise_id)
+        own = _state["answers"].get(exercise_id)
+        if own is None and _state["last_id"] not in _state["known"]:
+            return _state["last"]
+        return own
     return _state["last"]
 
 
@@ -140,7 +150,21 @@ def _copy(conn):
 
 
 def _restore(conn, snapshot):
-    """Write the copy back through the live connection (WAL-safe, other connections see it)."""
-    if conn.in_transaction:  # a wrong attempt may have left a transaction open
+    """Write the copy back through the live connection (WAL-safe, other connections see it).
+
+    A wrong attempt may have left a transaction open, here or in %sql's connection: both are
+    rolled back. Another connection still writing (a student's own) makes it say so instead:
+    the backup API would wait for it forever.
+    """
+    from . import sqlmagic
+
+    sqlmagic.end_transactions()
+    if conn.in_transaction:
         conn.rollback()
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        print(f"(this answer runs on the database as it is now: could not restore it, {exc})")
+        return
     snapshot.backup(conn)

@@ -1,36 +1,20 @@
-"""Checked exercises: `check("10.2")` says in one line whether the answer above is right.
+"""Checked exercises: `check("10.2")` says in one line whether the answer is right.
 
-For a student. Each exercise has an answer cell (a `%%sql` query, or Python ending with
-the value to check) and, right after it, a check cell:
+For a student: an answer cell (a `%%sql` query, or Python ending with the value to check),
+then a check cell `check("10.2")`. `check` judges the exercise's own answer cell (attempts.py):
+the table it shows, the value it ends with (a DataFrame, rows, a cursor, a number, a string)
+or the error it raised, for exercises that ask for a statement the database refuses;
+`check("10.3", value)` judges a value instead. `hint("10.2")` or `check(..., hint=True)` adds
+a hint. A blank or never-run answer cell is "not answered yet". "Right" means the same columns
+(any order and case), the same rows (floats to 6 places, 4.0 == 4), in order only where the
+exercise says so. The verdict is one line of text (what nbval compares), coloured in JupyterLab.
 
-    %%sql
-    SELECT id, title FROM courses ORDER BY id      <- your answer; run it
-
-    check("10.2")                                   <- then run this: one line, right or why not
-
-`check` looks at the exercise's own answer cell (see attempts.py; without cell ids, the cell
-you ran just before it, not counting cells that call `check` or `hint`): the table a `%%sql`
-cell shows, or the value a Python cell ends with (a DataFrame, a list of rows, a cursor, a
-number, a string), or the error it raised, for exercises that ask you to make the database
-refuse something. You can also pass the value yourself:
-`check("10.3", db.execute("SELECT ...").fetchall())`. `check("10.2", hint=True)` or
-`hint("10.2")` adds a hint. An answer cell left as `-- your query here`, or not run yet, is
-"not answered yet". The verdict shows as one line of text (what nbval compares) and, in
-JupyterLab, in colour: green `right ✓`, amber `not yet`.
-
-What "right" means: the same columns (names compared without case, in any order), the same
-number of rows, the same values (floats rounded to 6 places, 4.0 == 4), and the same row
-order only where the exercise says the order matters.
-
-For an author. The expected answers are in `exercises.json` beside this module, generated
-from the reference solutions by `courselab notebooks answers` (`make answers`), never written
-by hand. It keeps per exercise only the column names, the row count, the `ordered` flag, the
-hint, and SHA-256 hashes (of the whole result, of its sorted rows, of each column's values), so
-a student's notebook cannot read the answer, only test a guess. In the instructor notebooks a
-solution cell is tagged `solution`; its comments may say `-- ordered` and `-- hint: ...`.
-With COURSELAB_RECORD_ANSWERS=<file> set, `check` records the result of the solution above it
-(one JSON line per exercise) instead of comparing: that is how the answers script fills
-exercises.json. COURSELAB_EXERCISES=<file> points `check` at another answers file (tests).
+For an author: the expected answers are in `exercises.json`, generated from the solution cells
+(tagged `solution`, with optional `-- ordered` and `-- hint: ...` comments) by `make answers`:
+per exercise the column names, row count, `ordered` flag, hint and SHA-256 hashes (of the
+result, its sorted rows, each column), so a notebook can test a guess but not read the answer.
+With COURSELAB_RECORD_ANSWERS=<file>, `check` records the solution's fingerprint instead of
+comparing (how `make answers` works); COURSELAB_EXERCISES=<file> reads another answers file.
 """
 
 import hashlib

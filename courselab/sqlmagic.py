@@ -65,6 +65,15 @@ def connect(ipython, path):
         ipython.run_line_magic("sql", url)
 
 
+def end_transactions():
+    """Roll back what a failed %sql statement left open (ipython-sql does it only on its next
+    run), so that the database file is not locked meanwhile."""
+    from sql.connection import Connection
+
+    for cached in Connection.connections.values():
+        cached.internal_connection.rollback()
+
+
 def _quiet(magic):
     """Wrap the %sql magic: drop "Done." (and the "[]" after a DML statement), and raise
     sqlite3's own exception on an error.

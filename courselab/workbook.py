@@ -90,7 +90,7 @@ def show_chart(fig, alt):
     from IPython.display import display
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     display({"image/png": base64.b64encode(buffer.getvalue()).decode(), "text/plain": alt},
             metadata={"image/png": {"alt": alt}}, raw=True)

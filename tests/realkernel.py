@@ -6,7 +6,6 @@ nbclient and nbval send no cell ids and never run a cell twice; a student does b
 import os
 import queue
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -39,8 +38,7 @@ class Kernel:
         startup.profile(ipython_dir)
         env = {**os.environ, "PYTHONPATH": str(REPO), "IPYTHONDIR": str(ipython_dir)}
         env.pop("MPLBACKEND", None)
-        self.manager = KernelManager(kernel_cmd=[sys.executable, "-m", "ipykernel_launcher",
-                                                 "-f", "{connection_file}"])
+        self.manager = KernelManager(kernel_name="python3")  # this venv's ipykernel
         self.manager.start_kernel(cwd=str(cwd), env=env)
         self.client = self.manager.client()
         self.client.start_channels()

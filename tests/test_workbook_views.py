@@ -1,0 +1,75 @@
+"""What the notebooks show and keep: %sql tables, the ER diagram, answer cells, retries."""
+
+import sqlite3
+from types import SimpleNamespace
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from courselab import attempts, diagram, sqlmagic
+from courselab.db import connect
+
+
+def result_set(columns, rows):
+    from sql.run import ResultSet
+
+    proxy = SimpleNamespace(returns_rows=True, keys=lambda: columns, fetchall=lambda: rows)
+    return ResultSet(proxy, SimpleNamespace(autolimit=0, style="DEFAULT"))
+
+
+def test_a_sql_table_aligns_text_left_and_numbers_right_and_never_wraps():
+    html = sqlmagic.result_html(result_set(["id", "rating"], [("c-sql", 4.5), ("c-perf", None)]))
+    assert '<td style="text-align: left; white-space: nowrap">c-sql</td>' in html
+    assert '<td style="text-align: right; white-space: nowrap">4.5</td>' in html
+    assert '<th style="text-align: right; white-space: nowrap">rating</th>' in html
+    assert ">NULL</td>" in html
+
+
+def test_a_statement_without_rows_shows_no_table():
+    assert sqlmagic.result_html(SimpleNamespace(keys=None)) is None
+
+
+def test_the_er_diagram_is_a_png_as_wide_as_its_columns_of_tables(make_db):
+    conn = make_db(to="007", load=False)
+    picture = diagram.png(conn)
+    assert picture.startswith(b"\x89PNG")
+    width = int.from_bytes(picture[16:20], "big")
+    _columns, _keys, boxes, (expected, _height) = diagram.layout(conn)
+    assert width == expected and len(boxes) == 9
+    x = {table: left for table, (left, _top, _h) in boxes.items()}
+    assert x["courses"] < x["sections"] < x["lessons"] < x["progress"]
+
+
+def test_the_er_diagram_in_words_names_every_relationship(make_db):
+    words = diagram.summary(make_db(to="007", load=False))
+    assert "Each row of courses has many rows of" in words
+    assert "progress (by user_id)" in words and "lessons (by section_id)" in words
+
+
+def test_the_answer_cell_of_an_exercise_is_the_code_cell_before_its_check(tmp_path):
+    cells = [new_code_cell('db = workbook.start("90")'), new_markdown_cell("**90.1** ..."),
+             new_code_cell("%%sql\nSELECT 1"), new_code_cell('check("90.1")'),
+             new_markdown_cell("**90.2** ..."), new_code_cell("x = 1"),
+             new_code_cell('hint("90.2")'), new_code_cell('check("90.2")')]
+    nb = new_notebook(cells=cells)
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index}"
+    nbformat.write(nb, tmp_path / "90-Sample.ipynb")
+    assert attempts.notebook_of("90", tmp_path) == tmp_path / "90-Sample.ipynb"
+    assert attempts.answer_cells(tmp_path / "90-Sample.ipynb") == {"cell-2": "90.1"}
+
+
+def test_a_restored_copy_is_what_every_connection_to_the_wal_file_reads(tmp_path):
+    live = connect(tmp_path / "live.db")
+    other = sqlite3.connect(tmp_path / "live.db")
+    live.execute("CREATE TABLE t (x)")
+    live.execute("INSERT INTO t VALUES (1)")
+    copy = attempts._copy(live)
+    other.execute("INSERT INTO t VALUES (2)")
+    other.commit()
+    live.execute("BEGIN")
+    live.execute("CREATE INDEX wrong ON t (x)")  # a wrong attempt left a transaction open
+    attempts._restore(live, copy)
+    assert other.execute("SELECT x FROM t").fetchall() == [(1,)]
+    assert live.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == []
+    assert live.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
