@@ -3,7 +3,7 @@
 import sqlite3
 from dataclasses import dataclass
 
-from . import migrate
+from . import migrate, progress_counters
 from .db import transaction
 from .errors import MigrationError
 from .search import to_match_query
@@ -57,7 +57,7 @@ def counter_drift(conn):
             found, expected = row[1 + 2 * index], row[2 + 2 * index]
             if not _same(found, expected):
                 problems.append(f"course {row[0]}: {column} is {found}, expected {expected}")
-    return problems
+    return problems + progress_counters.drift(conn)  # the progress counters, once added
 
 
 def _same(found, expected):
@@ -164,6 +164,7 @@ def recompute_counters(conn):
     """
     assignments = ", ".join(f"{col} = {truth}" for col, truth in COUNTER_TRUTH.items())
     conn.execute(f"UPDATE courses AS c SET {assignments}")
+    progress_counters.recompute(conn)
 
 
 def repair(conn):
