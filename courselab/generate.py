@@ -2,9 +2,9 @@
 
 `generate(conn, scale, seed)` fills a database migrated to 010 or later. Rows come from
 seeded generators (same seed, same rows) and reach SQLite through `bulkload`, in batches
-of bulkload.BATCH_ROWS, so memory stays bounded at any scale; `bulkload` says why the
-triggers of 009 and 010 and the secondary indexes are dropped during the load and rebuilt
-set-wise before it commits.
+of bulkload.BATCH_ROWS, so memory stays bounded at any scale; `bulkload` says why foreign
+keys, the counter and search triggers and the secondary indexes are suspended during the
+load and the derived data rebuilt set-wise before it commits.
 """
 
 import functools
@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from tqdm import tqdm
 
 from . import bulkload, migrate
-from .db import transaction
 from .errors import CourselabError
 from .vocabulary import (
     AUDIENCE_LINES,
@@ -265,8 +264,7 @@ def generate(conn, scale="class", seed=0, progress=False):
     conn.execute(f"PRAGMA cache_size = -{bulkload.LOAD_CACHE_KIB}")
     try:
         with tqdm(total=_estimate(spec), unit="rows", unit_scale=True, disable=not progress,
-                  desc=f"generate {scale}") as bar, transaction(conn):
-            saved = bulkload.suspend(conn, COLUMNS)
+                  desc=f"generate {scale}") as bar, bulkload.loading(conn, COLUMNS):
             for table, batch in bulkload.batches(rows(scale, seed), bulkload.BATCH_ROWS):
                 # Tags are a shared vocabulary: a tag that exists (the fixtures' 'sql') is kept.
                 sql = bulkload.insert_sql(table, COLUMNS[table], keep_existing=table == "tags")
@@ -274,7 +272,6 @@ def generate(conn, scale="class", seed=0, progress=False):
                 bar.update(len(batch))
             bar.total = bar.n  # the estimate was close; now the count is known
             bar.set_description("indexes, counters, search")
-            bulkload.restore(conn, saved)
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
     return counts

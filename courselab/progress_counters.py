@@ -12,6 +12,11 @@ from . import migrate
 
 MIGRATION = "add_progress_counters"  # found by name: its number may change
 
+# {(table, column)} that recompute() sets.
+COLUMNS = {("enrollments", "lessons_done"), ("enrollments", "user_name"),
+           ("enrollments", "course_title"), ("courses", "lessons_done_sum"),
+           ("courses", "completed_count")}
+
 # Lessons done per (user, course), from the base tables: one pass over progress.
 DONE = """SELECT p.user_id, s.course_id, COUNT(*) AS n
     FROM progress p
