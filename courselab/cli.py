@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench, bulkload, checks, dashboard, fixtures, generate, migrate
+from . import bench, checks, dashboard, fixtures, generate, migrate
 from .db import connect
 from .errors import CourselabError
 from .search import search_courses
@@ -98,12 +98,6 @@ def cmd_generate(args):
           f"{seconds:.1f} s, {total / seconds:,.0f} rows/s")
     for table, count in counts.items():
         print(f"  {table:12} {count:>10,}")
-    if args.compare_raw:
-        raw_rows, raw_seconds = bulkload.raw_limit(generate.rows(args.scale, args.seed),
-                                                   generate.COLUMNS, args.db.parent)
-        print(f"raw insert limit (same rows, bare tables): {raw_rows / raw_seconds:,.0f} rows/s; "
-              f"this load reached {raw_seconds / seconds:.0%} of it")
-
 
 def cmd_bench(args):
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -212,9 +206,6 @@ def build_parser():
                      help="class: 30 courses, 200 users; medium: 1,000 and 10,000; large: "
                           "10,000 and 100,000, over 2 million rows (default: class)")
     sub.add_argument("--seed", type=int, default=0, help="same seed, same rows (default 0)")
-    sub.add_argument("--compare-raw", action="store_true",
-                     help="also time plain inserts of the same rows into bare tables, "
-                          "and print how close the load came to that limit")
 
     sub = command("bench", cmd_bench,
                   "Build a dataset in a temporary database and measure what each design "

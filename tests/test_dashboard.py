@@ -227,9 +227,11 @@ def test_on_generated_data_the_reports_equal_the_base_table_queries_after_change
         conn.execute("INSERT OR IGNORE INTO enrollments (user_id, course_id) VALUES (?, ?)",
                      (user, course))
     for lesson in rng.sample(lessons, 10):
-        conn.execute("UPDATE lessons SET section_id = ? WHERE id = ?", (rng.choice(sections), lesson))
+        conn.execute("UPDATE lessons SET section_id = ? WHERE id = ?",
+                     (rng.choice(sections), lesson))
     for section in rng.sample(sections, 5):
-        conn.execute("UPDATE sections SET course_id = ? WHERE id = ?", (rng.choice(courses), section))
+        conn.execute("UPDATE sections SET course_id = ? WHERE id = ?",
+                     (rng.choice(courses), section))
     conn.execute("DELETE FROM sections WHERE id IN (?, ?)", tuple(rng.sample(sections, 2)))
     conn.execute("DELETE FROM lessons WHERE id IN (?, ?, ?)", tuple(rng.sample(lessons, 3)))
     reports_equal_set_wise(conn)
