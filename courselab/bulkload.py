@@ -139,16 +139,23 @@ def suspend(conn, tables):
         conn.execute(f"DROP TRIGGER {name}")
     for name, _sql in indexes:
         conn.execute(f"DROP INDEX {name}")
-    return {"indexes": [sql for _name, sql in indexes],
+    counters = {column for _table, column in recomputed_columns()}
+    late = [sql for _name, sql in indexes if counters & set(re.findall(r"\w+", sql))]
+    return {"indexes": [sql for _name, sql in indexes if sql not in late], "late": late,
             "triggers": [sql for _name, sql in triggers],
             "fts": rebuilt_indexes(conn, tables)}
 
 
 def restore(conn, saved):
-    """Rebuild what suspend() dropped, then make counters and search indexes exact, set-wise."""
+    """Rebuild what suspend() dropped, then make counters and search indexes exact, set-wise.
+
+    An index on a counter is built after the counters are set, not updated as they are.
+    """
     for sql in saved["indexes"]:
         conn.execute(sql)
     checks.recompute_counters(conn)
+    for sql in saved["late"]:
+        conn.execute(sql)
     for fts in saved["fts"]:
         conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     for sql in saved["triggers"]:

@@ -24,13 +24,20 @@ DONE = """SELECT p.user_id, s.course_id, COUNT(*) AS n
     JOIN sections s ON s.id = l.section_id
     GROUP BY p.user_id, s.course_id"""
 
+# Each enrollment's counter and copies, found and expected, where they differ.
 ENROLLMENT_DRIFT = f"""
-SELECT e.user_id, e.course_id, e.lessons_done AS found, COALESCE(d.n, 0) AS expected
+SELECT e.user_id, e.course_id,
+       e.lessons_done AS found, COALESCE(d.n, 0) AS expected,
+       e.user_name, e.course_title, u.name, c.title
 FROM enrollments e
+JOIN users u   ON u.id = e.user_id
+JOIN courses c ON c.id = e.course_id
 LEFT JOIN ({DONE}) d ON d.user_id = e.user_id AND d.course_id = e.course_id
 WHERE e.lessons_done IS NOT COALESCE(d.n, 0)
+   OR e.user_name IS NOT u.name OR e.course_title IS NOT c.title
 """
 
+# Each course's sums against the base tables, where they differ.
 COURSE_DRIFT = f"""
 SELECT c.id,
        c.lessons_done_sum AS found_done, COALESCE(t.done, 0) AS expected_done,
@@ -44,14 +51,14 @@ WHERE c.lessons_done_sum IS NOT COALESCE(t.done, 0)
    OR c.completed_count IS NOT COALESCE(t.completed, 0)
 """
 
-
-# Enrollments whose copies differ from the user's name or the course's title.
-COPY_DRIFT = """
-SELECT e.user_id, e.course_id, u.name, c.title
-FROM enrollments e
-JOIN users u   ON u.id = e.user_id
-JOIN courses c ON c.id = e.course_id
-WHERE e.user_name IS NOT u.name OR e.course_title IS NOT c.title
+# The same for repair, once every enrollment's lessons_done is right: a pass over enrollments.
+COURSE_SUMS_DRIFT = """
+SELECT c.id, COALESCE(t.done, 0) AS expected_done, COALESCE(t.completed, 0) AS expected_completed
+FROM courses c
+LEFT JOIN (SELECT course_id, SUM(lessons_done) AS done, COUNT(completed_at) AS completed
+           FROM enrollments GROUP BY course_id) t ON t.course_id = c.id
+WHERE c.lessons_done_sum IS NOT COALESCE(t.done, 0)
+   OR c.completed_count IS NOT COALESCE(t.completed, 0)
 """
 
 
@@ -70,12 +77,14 @@ def drift(conn):
     """['course X, user Y: lessons_done is 3, expected 2', ...]; [] without the counters."""
     if not kept(conn):
         return []
-    problems = [f"course {r['course_id']}, user {r['user_id']}: lessons_done is {r['found']}, "
-                f"expected {r['expected']}"
-                for r in conn.execute(ENROLLMENT_DRIFT + " ORDER BY e.course_id, e.user_id")]
-    problems += [f"course {r['course_id']}, user {r['user_id']}: the copies of the user's name "
-                 f"and the course's title are not {r['name']!r}, {r['title']!r}"
-                 for r in conn.execute(COPY_DRIFT + " ORDER BY e.course_id, e.user_id")]
+    problems = []
+    for r in conn.execute(ENROLLMENT_DRIFT + " ORDER BY e.course_id, e.user_id"):
+        where = f"course {r['course_id']}, user {r['user_id']}"
+        if r["found"] != r["expected"]:
+            problems.append(f"{where}: lessons_done is {r['found']}, expected {r['expected']}")
+        if (r["user_name"], r["course_title"]) != (r["name"], r["title"]):
+            problems.append(f"{where}: the copies of the user's name and the course's title "
+                            f"are not {r['name']!r}, {r['title']!r}")
     for row in conn.execute(COURSE_DRIFT + " ORDER BY c.id"):
         for column in ("done", "completed"):
             found, expected = row[f"found_{column}"], row[f"expected_{column}"]
@@ -86,14 +95,15 @@ def drift(conn):
 
 
 def recompute(conn):
-    """Set every drifted counter to its truth, set-wise (inside the caller's transaction)."""
+    """Set every drifted counter and copy to its truth, set-wise, in two UPDATEs.
+
+    Only rows that differ are written. Runs inside the caller's transaction.
+    """
     if not kept(conn):
         return
-    conn.execute(f"UPDATE enrollments AS e SET user_name = x.name, course_title = x.title "
-                 f"FROM ({COPY_DRIFT}) x WHERE e.user_id = x.user_id AND e.course_id = x.course_id")
-    conn.execute(f"UPDATE enrollments AS e SET lessons_done = x.expected "
-                 f"FROM ({ENROLLMENT_DRIFT}) x "
+    conn.execute(f"UPDATE enrollments AS e SET lessons_done = x.expected, user_name = x.name, "
+                 f"course_title = x.title FROM ({ENROLLMENT_DRIFT}) x "
                  "WHERE e.user_id = x.user_id AND e.course_id = x.course_id")
     conn.execute(f"UPDATE courses AS c SET lessons_done_sum = x.expected_done, "
-                 f"completed_count = x.expected_completed FROM ({COURSE_DRIFT}) x "
+                 f"completed_count = x.expected_completed FROM ({COURSE_SUMS_DRIFT}) x "
                  "WHERE c.id = x.id")
