@@ -10,7 +10,6 @@ load and the derived data rebuilt set-wise before it commits.
 import functools
 import itertools
 import random
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +27,9 @@ from .vocabulary import (
     REVIEWS,
     TITLES,
     TOPICS,
+    cap,
+    slug,
+    slugify,
 )
 
 
@@ -63,36 +65,21 @@ COLUMNS = {
     "reviews": ("id", "user_id", "course_id", "rating", "body", "created_at"),
 }
 
-# Real topics: name | tag | subtopics (one per section) | what a student will be able to do.
 START = datetime(2023, 1, 1)
 DAY = 86_400
-
-
-def cap(text):
-    """First letter in upper case, the rest unchanged ('the shell' -> 'The shell')."""
-    return text[:1].upper() + text[1:]
-
-
-def slugify(text):
-    """'Exercise: SQL joins' -> 'exercise-sql-joins'."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 TWO_DIGITS = [f"{n:02d}" for n in range(60)]
 
 
 def stamp(seconds):
-    """Seconds after START as 'YYYY-MM-DD HH:MM:SS'.
-
-    Called for every row with a time (millions): the date comes from a cache of days, the
-    time from string pieces; 3x faster than building a datetime per call.
-    """
+    """Seconds after START as 'YYYY-MM-DD HH:MM:SS' (3x faster than a datetime per call)."""
     day, rest = divmod(seconds, DAY)
     hours, minutes, secs = rest // 3600, rest // 60 % 60, rest % 60
     return f"{_day(day)}{TWO_DIGITS[hours]}:{TWO_DIGITS[minutes]}:{TWO_DIGITS[secs]}"
 
 
-@functools.cache  # a few thousand distinct days at any scale
+@functools.cache  # called for millions of rows, on a few thousand distinct days
 def _day(day):
     return (START + timedelta(days=day)).strftime("%Y-%m-%d ")
 
@@ -197,16 +184,10 @@ def _sections_and_lessons(spec, seed, plans):
             yield "sections", (section_id, f"c-{number:06d}", cap(sub), position)
             for lesson_position, template in enumerate(LESSONS[:count], start=1):
                 title = template.format(s=sub, S=cap(sub))
-                yield "lessons", (f"l-{lesson_no:07d}", section_id, title, _slug(title),
+                yield "lessons", (f"l-{lesson_no:07d}", section_id, title, slug(title),
                                   f"{cap(sub)}: an example, then a short exercise.",
                                   lesson_position)
                 lesson_no += 1
-
-
-@functools.cache  # unbounded, as lru_cache(maxsize=None): 1,330 distinct titles at the large scale
-def _slug(title):
-    """slugify() with a cache: lesson titles repeat across thousands of courses."""
-    return slugify(title)
 
 
 def _activity(spec, seed, plans):
