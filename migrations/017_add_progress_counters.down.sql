@@ -1,5 +1,5 @@
--- 016_add_progress_counters.down.sql — undoes 016: drops its triggers, its index and its
--- columns. No data is lost: 016 recomputes each of them from progress, users and courses.
+-- 017_add_progress_counters.down.sql — undoes 017: drops its triggers, its index and its
+-- columns. No data is lost: 017 recomputes each of them from progress, users and courses.
 BEGIN;
 DROP TRIGGER lessons_done_progress_insert;
 DROP TRIGGER lessons_done_progress_delete;
@@ -21,5 +21,5 @@ ALTER TABLE enrollments DROP COLUMN user_name;
 ALTER TABLE courses     DROP COLUMN completed_count;
 ALTER TABLE courses     DROP COLUMN lessons_done_sum;
 ALTER TABLE enrollments DROP COLUMN lessons_done;
-DELETE FROM schema_migrations WHERE version = '016';
+DELETE FROM schema_migrations WHERE version = '017';
 COMMIT;

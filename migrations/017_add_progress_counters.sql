@@ -1,4 +1,4 @@
--- 016_add_progress_counters.sql
+-- 017_add_progress_counters.sql
 -- Adds: enrollments.lessons_done (lessons of the course the user completed), and on courses
 --       lessons_done_sum (its enrollments' lessons_done added up) and completed_count
 --       (enrollments with completed_at set); copies of the user's name and the course's
@@ -181,5 +181,5 @@ CREATE TRIGGER lessons_done_section_update AFTER UPDATE OF id, course_id ON sect
                       WHERE l.section_id IN (OLD.id, NEW.id));
 END;
 
-INSERT INTO schema_migrations (version, name) VALUES ('016', 'add_progress_counters');
+INSERT INTO schema_migrations (version, name) VALUES ('017', 'add_progress_counters');
 COMMIT;
