@@ -29,7 +29,7 @@ CREATE TABLE courses (
     enrollment_count INTEGER NOT NULL DEFAULT 0,            -- denormalized, kept by 009
     created_at       TEXT    NOT NULL DEFAULT (datetime('now')),
     rowid            INTEGER PRIMARY KEY                    -- stable rowid for the FTS index
-);
+, lessons_done_sum INTEGER NOT NULL DEFAULT 0, completed_count  INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE sections (
     id        TEXT    NOT NULL PRIMARY KEY,
@@ -66,7 +66,7 @@ CREATE TABLE enrollments (
     user_id      TEXT NOT NULL,
     course_id    TEXT NOT NULL,
     enrolled_at  TEXT NOT NULL DEFAULT (datetime('now')),
-    completed_at TEXT,
+    completed_at TEXT, lessons_done    INTEGER NOT NULL DEFAULT 0, user_name        TEXT, course_title     TEXT,
     PRIMARY KEY (user_id, course_id),                       -- one enrollment per user per course
     FOREIGN KEY (user_id)   REFERENCES users(id)   ON DELETE CASCADE,
     FOREIGN KEY (course_id) REFERENCES courses(id) ON DELETE CASCADE
@@ -388,57 +388,131 @@ CREATE INDEX idx_bookmarks_lesson_id ON bookmarks(lesson_id);
 
 CREATE INDEX idx_courses_catalog ON courses(is_published, enrollment_count DESC, id);
 
-CREATE TRIGGER enrollments_require_prerequisites_move
-BEFORE UPDATE OF user_id, course_id ON enrollments
-WHEN EXISTS (
-    SELECT 1
-    FROM course_prerequisites cp
-    WHERE cp.course_id = NEW.course_id
-      AND NOT EXISTS (SELECT 1 FROM enrollments e
-                      WHERE e.user_id = NEW.user_id
-                        AND e.course_id = cp.prerequisite_id
-                        AND e.completed_at IS NOT NULL
-                        AND NOT (e.user_id = OLD.user_id AND e.course_id = OLD.course_id))
-)
-BEGIN
-    SELECT RAISE(ABORT, 'enrollment refused: the user has not completed every prerequisite of this course (the enrollment being moved does not count)');
+CREATE INDEX idx_enrollments_not_started
+    ON enrollments(enrolled_at, user_id, course_id, user_name, course_title, lessons_done)
+    WHERE lessons_done = 0;
+
+CREATE TRIGGER lessons_done_progress_insert AFTER INSERT ON progress BEGIN
+    UPDATE enrollments SET lessons_done = lessons_done + 1
+    WHERE user_id = NEW.user_id
+      AND course_id = (SELECT s.course_id FROM lessons l JOIN sections s ON s.id = l.section_id
+                       WHERE l.id = NEW.lesson_id);
 END;
 
-CREATE TRIGGER quiz_attempts_no_replace
-BEFORE INSERT ON quiz_attempts
-WHEN EXISTS (SELECT 1 FROM quiz_attempts WHERE id = NEW.id)
-BEGIN
-    SELECT RAISE(ABORT, 'a submitted attempt is not replaced; submit a new attempt');
+CREATE TRIGGER lessons_done_progress_delete AFTER DELETE ON progress BEGIN
+    UPDATE enrollments SET lessons_done = lessons_done - 1
+    WHERE user_id = OLD.user_id
+      AND course_id = (SELECT s.course_id FROM lessons l JOIN sections s ON s.id = l.section_id
+                       WHERE l.id = OLD.lesson_id);
 END;
 
-CREATE TRIGGER quiz_answers_no_replace
-BEFORE INSERT ON quiz_answers
-WHEN EXISTS (SELECT 1 FROM quiz_answers
-             WHERE attempt_id = NEW.attempt_id AND question_id = NEW.question_id)
-BEGIN
-    SELECT RAISE(ABORT, 'a submitted answer is not replaced; submit a new attempt');
+CREATE TRIGGER lessons_done_progress_update AFTER UPDATE OF user_id, lesson_id ON progress BEGIN
+    UPDATE enrollments SET lessons_done = lessons_done - 1
+    WHERE user_id = OLD.user_id
+      AND course_id = (SELECT s.course_id FROM lessons l JOIN sections s ON s.id = l.section_id
+                       WHERE l.id = OLD.lesson_id);
+    UPDATE enrollments SET lessons_done = lessons_done + 1
+    WHERE user_id = NEW.user_id
+      AND course_id = (SELECT s.course_id FROM lessons l JOIN sections s ON s.id = l.section_id
+                       WHERE l.id = NEW.lesson_id);
 END;
 
-CREATE TRIGGER questions_answered_stay_in_quiz
-BEFORE UPDATE OF quiz_id ON questions
-WHEN NEW.quiz_id IS NOT OLD.quiz_id
-     AND EXISTS (SELECT 1 FROM quiz_answers WHERE question_id = OLD.id)
-BEGIN
-    SELECT RAISE(ABORT, 'question refused: it has answers in attempts of its quiz; add a new question to the other quiz instead');
+CREATE TRIGGER lessons_done_enrollment_insert AFTER INSERT ON enrollments BEGIN
+    UPDATE courses SET lessons_done_sum = lessons_done_sum + NEW.lessons_done,
+                       completed_count  = completed_count + (NEW.completed_at IS NOT NULL)
+    WHERE id = NEW.course_id;
+    -- The copies, and the progress a re-created enrollment finds its user kept.
+    UPDATE enrollments SET
+        user_name    = (SELECT name FROM users WHERE id = NEW.user_id),
+        course_title = (SELECT title FROM courses WHERE id = NEW.course_id),
+        lessons_done = (SELECT COUNT(*) FROM progress p
+                        JOIN lessons l  ON l.id = p.lesson_id
+                        JOIN sections s ON s.id = l.section_id
+                        WHERE p.user_id = NEW.user_id AND s.course_id = NEW.course_id)
+    WHERE user_id = NEW.user_id AND course_id = NEW.course_id;
 END;
 
-CREATE TRIGGER questions_answered_no_replace
-BEFORE INSERT ON questions
-WHEN EXISTS (SELECT 1 FROM quiz_answers WHERE question_id = NEW.id)
-BEGIN
-    SELECT RAISE(ABORT, 'question refused: REPLACE would delete the answers behind submitted scores');
+CREATE TRIGGER lessons_done_enrollment_delete AFTER DELETE ON enrollments BEGIN
+    UPDATE courses SET lessons_done_sum = lessons_done_sum - OLD.lessons_done,
+                       completed_count  = completed_count - (OLD.completed_at IS NOT NULL)
+    WHERE id = OLD.course_id;
 END;
 
-CREATE TRIGGER choices_answered_no_replace
-BEFORE INSERT ON choices
-WHEN EXISTS (SELECT 1 FROM choices c
-             JOIN quiz_answers a ON a.question_id = c.question_id AND a.choice_id = c.id
-             WHERE c.id = NEW.id)
+CREATE TRIGGER lessons_done_enrollment_update
+AFTER UPDATE OF lessons_done, completed_at, course_id ON enrollments
+WHEN OLD.course_id = NEW.course_id
+ AND (OLD.lessons_done <> NEW.lessons_done
+      OR (OLD.completed_at IS NULL) <> (NEW.completed_at IS NULL)) BEGIN
+    UPDATE courses SET
+        lessons_done_sum = lessons_done_sum + NEW.lessons_done - OLD.lessons_done,
+        completed_count  = completed_count + (NEW.completed_at IS NOT NULL)
+                                           - (OLD.completed_at IS NOT NULL)
+    WHERE id = NEW.course_id;
+END;
+
+CREATE TRIGGER lessons_done_enrollment_move
+AFTER UPDATE OF lessons_done, completed_at, course_id ON enrollments
+WHEN OLD.course_id <> NEW.course_id BEGIN
+    UPDATE courses SET lessons_done_sum = lessons_done_sum - OLD.lessons_done,
+                       completed_count  = completed_count - (OLD.completed_at IS NOT NULL)
+    WHERE id = OLD.course_id;
+    UPDATE courses SET lessons_done_sum = lessons_done_sum + NEW.lessons_done,
+                       completed_count  = completed_count + (NEW.completed_at IS NOT NULL)
+    WHERE id = NEW.course_id;
+END;
+
+CREATE TRIGGER lessons_done_enrollment_rekey AFTER UPDATE OF user_id, course_id ON enrollments
 BEGIN
-    SELECT RAISE(ABORT, 'choice refused: REPLACE would delete the answers behind submitted scores');
+    UPDATE enrollments SET
+        user_name    = (SELECT name FROM users WHERE id = NEW.user_id),
+        course_title = (SELECT title FROM courses WHERE id = NEW.course_id),
+        lessons_done = (SELECT COUNT(*) FROM progress p
+                        JOIN lessons l  ON l.id = p.lesson_id
+                        JOIN sections s ON s.id = l.section_id
+                        WHERE p.user_id = NEW.user_id AND s.course_id = NEW.course_id)
+    WHERE user_id = NEW.user_id AND course_id = NEW.course_id;
+END;
+
+CREATE TRIGGER enrollment_copies_user_name AFTER UPDATE OF name ON users BEGIN
+    UPDATE enrollments SET user_name = NEW.name WHERE user_id = NEW.id;
+END;
+
+CREATE TRIGGER enrollment_copies_course_title AFTER UPDATE OF title ON courses BEGIN
+    UPDATE enrollments SET course_title = NEW.title WHERE course_id = NEW.id;
+END;
+
+CREATE TRIGGER lessons_done_lesson_delete BEFORE DELETE ON lessons BEGIN
+    UPDATE enrollments SET lessons_done = lessons_done - 1
+    WHERE course_id = (SELECT course_id FROM sections WHERE id = OLD.section_id)
+      AND user_id IN (SELECT user_id FROM progress WHERE lesson_id = OLD.id);
+END;
+
+CREATE TRIGGER lessons_done_section_delete BEFORE DELETE ON sections BEGIN
+    UPDATE enrollments SET lessons_done = lessons_done - (
+        SELECT COUNT(*) FROM progress p JOIN lessons l ON l.id = p.lesson_id
+        WHERE l.section_id = OLD.id AND p.user_id = enrollments.user_id)
+    WHERE course_id = OLD.course_id
+      AND user_id IN (SELECT p.user_id FROM progress p JOIN lessons l ON l.id = p.lesson_id
+                      WHERE l.section_id = OLD.id);
+END;
+
+CREATE TRIGGER lessons_done_lesson_update AFTER UPDATE OF id, section_id ON lessons BEGIN
+    UPDATE enrollments SET lessons_done = (
+        SELECT COUNT(*) FROM progress p
+        JOIN lessons l  ON l.id = p.lesson_id
+        JOIN sections s ON s.id = l.section_id
+        WHERE p.user_id = enrollments.user_id AND s.course_id = enrollments.course_id)
+    WHERE course_id IN (SELECT course_id FROM sections WHERE id IN (OLD.section_id, NEW.section_id))
+      AND user_id IN (SELECT user_id FROM progress WHERE lesson_id IN (OLD.id, NEW.id));
+END;
+
+CREATE TRIGGER lessons_done_section_update AFTER UPDATE OF id, course_id ON sections BEGIN
+    UPDATE enrollments SET lessons_done = (
+        SELECT COUNT(*) FROM progress p
+        JOIN lessons l  ON l.id = p.lesson_id
+        JOIN sections s ON s.id = l.section_id
+        WHERE p.user_id = enrollments.user_id AND s.course_id = enrollments.course_id)
+    WHERE course_id IN (OLD.course_id, NEW.course_id)
+      AND user_id IN (SELECT p.user_id FROM progress p JOIN lessons l ON l.id = p.lesson_id
+                      WHERE l.section_id IN (OLD.id, NEW.id));
 END;

@@ -1,24 +1,26 @@
 """The benchmark: every figure is a ratio of two variants measured side by side in one run.
 
-`run(scale)` builds the dataset once (timing the bulk load against the raw insert limit),
-then compares, on that data: the application and dashboard queries with and without the
-indexes of 008 and 015 (dropped in a copy), FTS5 against LIKE, denormalized counters
-against aggregates, and the triggers of 009/010 against the course text's versions.
+`run(scale)` builds the dataset once (bench_load: generation, the load's SQLite side, and
+its ceilings), then compares, on that data: the application and dashboard queries with and
+without the indexes of 008 and 015 (dropped in a copy), FTS5 against LIKE, denormalized
+counters against aggregates, the dashboard on the progress counters against the base-table
+queries, and (bench_writes) the triggers of 009/010 against the course text's versions and
+what the progress counters cost a progress insert.
 Results are markdown tables; absolute times are shown only beside their comparison.
 """
 
 import re
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
-from . import bulkload, checks, generate, migrate, queries
-from .db import connect, transaction
+from . import checks, dashboard, migrate, queries
+from .bench_load import load_rows
+from .bench_writes import enrollment_inserts, progress_write_rows, schema_changed, trigger_rows
+from .db import connect
 from .search import search_courses
 from .timing import (
     Row,
     best_time,
-    clocked,
     compare,
     duration,
     per_statement,
@@ -27,30 +29,8 @@ from .timing import (
     table,
 )
 
-try:  # the admin dashboard (challenge 3) may be absent from an older checkout
-    from . import dashboard
-except ImportError:  # pragma: no cover
-    dashboard = None
-
 SEARCH_WORDS = ("python", "kubernetes", "regression", "backpropagation", "sql")
 CATALOG_PAGE = queries.CATALOG + "LIMIT 20"
-
-# The course text's triggers, rebuilt in a copy to be measured against ours.
-COURSE_REVIEW_TRIGGER = """
-CREATE TRIGGER review_stats_insert AFTER INSERT ON reviews BEGIN
-    UPDATE courses SET
-        review_count = review_count + 1,
-        avg_rating = (SELECT AVG(rating) FROM reviews WHERE course_id = NEW.course_id)
-    WHERE id = NEW.course_id;
-END"""
-FTS_UPDATE_ANY_COLUMN = """
-CREATE TRIGGER courses_fts_update AFTER UPDATE ON courses BEGIN
-    INSERT INTO courses_fts(courses_fts, rowid, title, description)
-    VALUES ('delete', OLD.rowid, OLD.title, OLD.description);
-    INSERT INTO courses_fts(rowid, title, description)
-    VALUES (NEW.rowid, NEW.title, NEW.description);
-END"""
-
 
 def copy_database(conn, path):
     """A snapshot of conn's database at `path` (VACUUM INTO), opened with courselab's settings."""
@@ -101,9 +81,7 @@ def application_queries(conn):
 
 
 def dashboard_queries():
-    """[(label, func)] for the admin dashboard's reports, if the module exists."""
-    if dashboard is None:
-        return []
+    """[(label, func)] for the admin dashboard's reports."""
     return [(f"dashboard: {heading.lower()}", report) for heading, report in dashboard.REPORTS]
 
 
@@ -176,128 +154,32 @@ def counter_rows(conn, budget):
                 "per course (reviews, enrollments, lessons)")]
 
 
-@contextmanager
-def schema_changed(conn, change, undo):
-    """Apply the `change` statements (committed), then the `undo` ones on the way out.
-
-    Committed, not rolled back: a ROLLBACK TO in a transaction that changed the schema
-    makes SQLite reload the schema and re-prepare every statement, which per_statement
-    would then time.
-    """
-    with transaction(conn):
-        for sql in change:
-            conn.execute(sql)
-    try:
-        yield conn
-    finally:
-        with transaction(conn):
-            for sql in undo:
-                conn.execute(sql)
+# Today's two slow reports over the base tables, against the counters that replace them.
+SET_WISE = {
+    "Enrolled but never started": (dashboard.NEVER_STARTED, dashboard.NEVER_STARTED_SET_WISE),
+    "Average completion per course": (dashboard.COMPLETION_RATES,
+                                      dashboard.COMPLETION_RATES_SET_WISE),
+}
 
 
-def swapped_trigger(conn, name, sql):
-    """schema_changed() that replaces trigger `name` by `sql`, and puts it back."""
-    ours = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
-    return schema_changed(conn, [f"DROP TRIGGER {name}", sql], [f"DROP TRIGGER {name}", ours])
-
-
-def free_users(conn, course, count, table):
-    """Up to `count` user ids with no row for `course` in `table` (reviews or enrollments)."""
-    return [row[0] for row in conn.execute(
-        f"SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM {table} x "
-        f"WHERE x.user_id = u.id AND x.course_id = ?) ORDER BY id LIMIT ?", (course, count))]
-
-
-def review_inserts(conn, course, count=300):
-    """(sql, params) inserting a review of `course` by each of `count` users."""
-    sql = ("INSERT INTO reviews (id, user_id, course_id, rating, body, created_at) "
-           "VALUES (?, ?, ?, ?, NULL, '2026-01-01 00:00:00')")
-    return [(sql, (f"bench-r-{i}", user, course, 1 + i % 5))
-            for i, user in enumerate(free_users(conn, course, count, "reviews"))]
-
-
-def enrollment_inserts(conn, course, count=300):
-    """(sql, params) enrolling each of `count` users in `course`."""
-    sql = "INSERT INTO enrollments (user_id, course_id, enrolled_at) VALUES (?, ?, '2026-01-01')"
-    return [(sql, (user, course)) for user in free_users(conn, course, count, "enrollments")]
-
-
-def grow_reviews(conn, course, target):
-    """Give `course` `target` reviews (committed), from users who have none for it."""
-    missing = target - conn.execute("SELECT review_count FROM courses WHERE id = ?",
-                                    (course,)).fetchone()[0]
-    if missing <= 0:
-        return
-    users = free_users(conn, course, missing, "reviews")
-    conn.execute("BEGIN IMMEDIATE")
-    conn.executemany("INSERT INTO reviews (id, user_id, course_id, rating, created_at) "
-                     "VALUES (?, ?, ?, ?, '2026-01-01 00:00:00')",
-                     ((f"grow-{i}", user, course, 1 + (i * 7) % 5) for i, user in enumerate(users)))
-    conn.execute("COMMIT")
-
-
-def trigger_rows(copy, big_reviews=10_000):
-    """009/010 triggers against the course's AVG trigger and an FTS trigger on every column."""
-    course, _user = sample_ids(copy)
-    users = copy.execute("SELECT COUNT(*) FROM users").fetchone()[0]
-    # Leave users free to write the measured reviews (a small dataset gets half of them).
-    grow_reviews(copy, course, min(big_reviews, max(users - 300, users // 2)))
-    small = copy.execute("SELECT id FROM courses WHERE review_count BETWEEN 1 AND 100 "
-                         "AND id <> ? ORDER BY review_count DESC, id LIMIT 1",
-                         (course,)).fetchone()[0]
-    rows = []
-    for target in (course, small):
-        count = copy.execute("SELECT review_count FROM courses WHERE id = ?",
-                             (target,)).fetchone()[0]
-        inserts = review_inserts(copy, target)
-        ours = per_statement(copy, inserts)
-        with swapped_trigger(copy, "review_stats_insert", COURSE_REVIEW_TRIGGER):
-            course_version = per_statement(copy, inserts)
-        rows.append(Row(f"review insert, course with {count:,} reviews", duration(ours),
-                        duration(course_version), speedup(ours, course_version),
-                        "009 adds the new rating to rating_sum; the course's trigger "
-                        "re-averages every review of the course"))
-    inserts = enrollment_inserts(copy, course)
-    ours = per_statement(copy, inserts)
-    with swapped_trigger(copy, "courses_fts_update", FTS_UPDATE_ANY_COLUMN):
-        any_column = per_statement(copy, inserts)
-    rows.append(Row("enrollment insert (updates enrollment_count)", duration(ours),
-                    duration(any_column), speedup(ours, any_column),
-                    "010 re-indexes a course only `AFTER UPDATE OF title, description`; "
-                    "without it every counter change rewrites the course's FTS entries"))
+def dashboard_rows(conn, budget):
+    """The five reports (two read the progress counters) against the set-wise queries."""
+    rows, total, reference = [], 0.0, 0.0
+    for heading, report in dashboard.REPORTS:
+        ours, _sql = best_time(conn, report, budget)
+        total += ours
+        if heading in SET_WISE:
+            counters_sql, base_sql = SET_WISE[heading]
+            base, _sql = best_time(conn, lambda c, s=base_sql: c.execute(s).fetchall(), budget)
+            reference += base
+            rows.append(Row(f"{heading.lower()}: counters vs base tables",
+                            duration(ours), duration(base), speedup(ours, base),
+                            f"`{query_plan(conn, counters_sql)[0]}` instead of a pass over "
+                            "every progress row, lesson and section"))
+    rows.append(Row("all five reports vs the two base-table queries", duration(total),
+                    duration(reference), speedup(total, reference),
+                    "the five reports together, against only the two queries they replace"))
     return rows
-
-
-def load_rows(scale, seed, db_path, workdir, progress):
-    """Bulk-load the dataset into db_path; compare with the raw insert limit. (conn, rows).
-
-    Wall time is the figure; CPU time (this process) is given too, because it barely
-    moves when other programs compete for the machine.
-    """
-    next(generate.rows(scale, seed))  # warm up: Faker loads its locale on first use
-    generation = clocked(lambda: sum(1 for _ in generate.rows(scale, seed)))
-    raw = clocked(lambda: bulkload.raw_limit(generate.rows(scale, seed), generate.COLUMNS,
-                                             workdir)[0])
-    conn = connect(db_path)
-    migrate.migrate(conn)
-    load = clocked(lambda: sum(generate.generate(conn, scale, seed, progress=progress).values()))
-    assert load.result == raw.result, "the raw limit must insert the same rows"
-    total = load.result
-    whole = Row(f"bulk load, {total:,} rows ({scale})", f"{total / load.wall:,.0f} rows/s",
-                f"{total / raw.wall:,.0f} rows/s", f"{raw.wall / load.wall:.0%} of the limit",
-                "one transaction: 009/010 triggers and indexes dropped, rows inserted in "
-                f"batches of {bulkload.BATCH_ROWS:,}, then indexes, counters and FTS rebuilt "
-                f"set-wise (CPU time: {raw.cpu / load.cpu:.0%})")
-    insert, limit = load.wall - generation.wall, raw.wall - generation.wall
-    if min(insert, limit) <= 0:  # a tiny dataset: generation time is all noise
-        return conn, [whole]
-    cpu = (raw.cpu - generation.cpu) / (load.cpu - generation.cpu)
-    insert_only = Row("same, generation time taken out", f"{total / insert:,.0f} rows/s",
-                      f"{total / limit:,.0f} rows/s", f"{limit / insert:.0%} of the limit",
-                      f"generating the rows alone takes {duration(generation.wall)}; the limit "
-                      "is plain executemany into tables with no key, index, trigger or FTS "
-                      f"(CPU time: {cpu:.0%})")
-    return conn, [whole, insert_only]
 
 
 def run(scale="large", seed=0, workdir=None, progress=False, budget=0.3, say=print):
@@ -310,9 +192,9 @@ def run(scale="large", seed=0, workdir=None, progress=False, budget=0.3, say=pri
     sections = []
     with tempfile.TemporaryDirectory(dir=workdir, prefix="bench-") as tmp:
         tmp = Path(tmp)
-        say(f"bulk load ({scale}) and raw insert limit")
+        say(f"bulk load ({scale}), and the same rows into keyed tables")
         conn, rows = load_rows(scale, seed, tmp / "bench.db", tmp, progress)
-        sections.append(("Bulk load against the raw insert limit", rows))
+        sections.append(("Bulk load: generation, the SQLite side and its ceilings", rows))
         say("queries with and without the indexes of 008 and 015")
         copy = copy_database(conn, tmp / "copy.db")
         drop_indexes(copy, migration_indexes("008", "015"))
@@ -327,8 +209,13 @@ def run(scale="large", seed=0, workdir=None, progress=False, budget=0.3, say=pri
         sections.append(("Search: FTS5 MATCH against LIKE '%word%'", search_rows(conn, budget)))
         sections.append(("Denormalized counters (009) against aggregates",
                          counter_rows(conn, budget)))
+        say("dashboard: progress counters against the base tables")
+        sections.append(("Dashboard: progress counters against the base tables",
+                         dashboard_rows(conn, budget)))
         sections.append(("Triggers: 009/010 against the course text's versions",
-                         trigger_rows(copy)))
+                         trigger_rows(copy, sample_ids(copy)[0])))
+        sections.append(("Progress counters: what they cost a write",
+                         progress_write_rows(copy)))
         copy.close()
         conn.close()
     return "\n\n".join(f"### {title}\n\n{table(rows)}" for title, rows in sections) + "\n"

@@ -1,25 +1,35 @@
 """Bulk loading: millions of (table, row) pairs into a migrated database, in one transaction.
 
-Per-row triggers are not the way to load millions of rows. 009's counter triggers update a
-course for every lesson, enrollment and review inserted, 010's search triggers index each
-course on its own, and every secondary index is updated row by row, in random order. So,
-inside the load's transaction, suspend() saves the SQL of the triggers of 009 and 010 and of
-the loaded tables' secondary indexes, then drops them; the rows go in with executemany, in
-batches of BATCH_ROWS; restore() rebuilds the indexes once over all the data, recomputes the
-counters and the FTS index set-wise, and recreates the triggers before the commit. Triggers
-of later migrations stay and fire. raw_limit() times the same rows into bare tables.
+Per-row triggers are not the way to load millions of rows. The counter triggers update a
+course for every lesson, enrollment and review inserted, the search triggers index each
+course on its own, and every secondary index is updated row by row, in random order. So
+loading() turns foreign keys off (one PRAGMA foreign_key_check before the commit instead of
+a lookup per row), and inside the transaction suspend() saves the SQL of the triggers that
+only maintain derived data and of the loaded tables' secondary indexes, then drops them; the
+rows go in with executemany, in batches of BATCH_ROWS; restore() rebuilds the indexes once
+over all the data, recomputes the counters and the search indexes set-wise, and recreates
+the triggers before the commit.
+
+Which triggers are suspended is read from the schema, not from a list of migrations: a
+trigger on a loaded table whose every statement updates a counter that restore() recomputes
+(or writes to an external-content FTS index it rebuilds) is suspended; one that updates any
+other column is refused (the load could not put that column right); rules (RAISE) and
+triggers writing elsewhere keep firing.
 """
 
 import re
-import tempfile
-import time
-from pathlib import Path
+from contextlib import contextmanager
 
-from . import checks, migrate
-from .db import connect, transaction
+from . import checks, progress_counters
+from .db import transaction
+from .errors import CourselabError
 
 BATCH_ROWS = 10_000
 LOAD_CACHE_KIB = 256 * 1024  # SQLite page cache during a load: index builds sort in memory
+
+
+class BulkLoadError(CourselabError):
+    """A bulk load cannot run on this schema, or its rows break a foreign key."""
 
 
 def batches(stream, size=BATCH_ROWS):
@@ -58,19 +68,60 @@ def insert_sql(table, columns, keep_existing=False):
     return sql + " ON CONFLICT DO NOTHING" if keep_existing else sql
 
 
-def bulk_triggers(conn):
-    """Names of the triggers that 009 and 010 create and that exist in this database."""
-    names = []
-    for migration in migrate.discover():
-        if migration.version in ("009", "010"):
-            names += re.findall(r"CREATE\s+TRIGGER\s+(\w+)", migration.up.read_text(), re.I)
-    existing = {row[0] for row in conn.execute("SELECT name FROM sqlite_master "
-                                               "WHERE type = 'trigger'")}
-    return [name for name in names if name in existing]
+def recomputed_columns():
+    """{(table, column)} of the counters that restore() recomputes set-wise."""
+    return {("courses", column) for column in checks.COUNTER_TRUTH} | progress_counters.COLUMNS
+
+
+def rebuilt_indexes(conn, tables):
+    """Names of the external-content FTS5 tables whose content is one of `tables`."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                        "AND sql LIKE 'CREATE VIRTUAL TABLE%fts5%'")
+    return [name for name, sql in rows
+            if (m := re.search(r"content\s*=\s*'?(\w+)", sql)) and m.group(1) in tables]
+
+
+def _writes(trigger_sql):
+    """[(kind, table, columns)] of the statements in a trigger's body."""
+    body = re.split(r"\bBEGIN\b", re.sub(r"--[^\n]*", "", trigger_sql), maxsplit=1,
+                    flags=re.I)[1]
+    while (flat := re.sub(r"\([^()]*\)", "", body)) != body:  # drop (...) groups, innermost first
+        body = flat
+    writes = []
+    for statement in body.split(";"):
+        if m := re.match(r"\s*UPDATE\s+(?:OR\s+\w+\s+)?(\w+)\s+SET\s+(.*?)(?:\bWHERE\b|\bFROM\b|$)",
+                         statement, re.I | re.S):
+            writes.append(("update", m.group(1), re.findall(r"(?:^|,)\s*(\w+)\s*=", m.group(2))))
+        elif m := re.match(r"\s*(?:INSERT|REPLACE|DELETE)\b.*?\b(?:INTO|FROM)\s+(\w+)",
+                           statement, re.I | re.S):
+            writes.append(("insert", m.group(1), []))
+    return writes
+
+
+def derived_triggers(conn, tables):
+    """Names of the triggers on `tables` that only maintain what restore() recomputes.
+
+    Raises BulkLoadError for a trigger that updates a column restore() cannot recompute.
+    """
+    counters, indexes = recomputed_columns(), set(rebuilt_indexes(conn, tables))
+    names = ", ".join(f"'{table}'" for table in tables)
+    derived = []
+    for name, sql in conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                  f"AND tbl_name IN ({names}) ORDER BY name"):
+        writes = _writes(sql)
+        unknown = [f"{table}.{column}" for kind, table, columns in writes if kind == "update"
+                   for column in columns if (table, column) not in counters]
+        if unknown:
+            raise BulkLoadError(f"trigger {name} keeps {', '.join(unknown)} up to date, which a "
+                                "bulk load cannot recompute; teach courselab.checks to compute "
+                                "it, or drop the trigger before loading")
+        if writes and all(kind == "update" or table in indexes for kind, table, _ in writes):
+            derived.append(name)
+    return derived
 
 
 def suspend(conn, tables):
-    """Drop 009/010 triggers and the secondary indexes of `tables`; return their SQL.
+    """Drop the derived-data triggers and the secondary indexes of `tables`; return their SQL.
 
     Must run inside the load's transaction, with restore() before its commit. Building an
     index once over sorted data is far cheaper than updating it row by row in random order,
@@ -82,42 +133,60 @@ def suspend(conn, tables):
                            f"AND sql IS NOT NULL AND tbl_name IN ({names}) "
                            f"ORDER BY name").fetchall()
     triggers = [(name, conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
-                                    (name,)).fetchone()[0]) for name in bulk_triggers(conn)]
+                                    (name,)).fetchone()[0])
+                for name in derived_triggers(conn, tables)]
     for name, _sql in triggers:
         conn.execute(f"DROP TRIGGER {name}")
     for name, _sql in indexes:
         conn.execute(f"DROP INDEX {name}")
-    return {"indexes": [sql for _name, sql in indexes],
-            "triggers": [sql for _name, sql in triggers]}
+    counters = {column for _table, column in recomputed_columns()}
+    late = [sql for _name, sql in indexes if counters & set(re.findall(r"\w+", sql))]
+    return {"indexes": [sql for _name, sql in indexes if sql not in late], "late": late,
+            "triggers": [sql for _name, sql in triggers],
+            "fts": rebuilt_indexes(conn, tables)}
 
 
 def restore(conn, saved):
-    """Rebuild what suspend() dropped, then make counters and search index exact, set-wise."""
+    """Rebuild what suspend() dropped, then make counters and search indexes exact, set-wise.
+
+    An index on a counter is built after the counters are set, not updated as they are.
+    """
     for sql in saved["indexes"]:
         conn.execute(sql)
     checks.recompute_counters(conn)
-    conn.execute("INSERT INTO courses_fts(courses_fts) VALUES ('rebuild')")  # 010 is applied
+    for sql in saved["late"]:
+        conn.execute(sql)
+    for fts in saved["fts"]:
+        conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     for sql in saved["triggers"]:
         conn.execute(sql)
 
 
-def raw_limit(stream, columns, directory=None):
-    """Time plain executemany of `stream` into bare tables; return (rows, seconds).
+def check_foreign_keys(conn):
+    """Raise BulkLoadError naming the first row whose foreign key points at nothing."""
+    row = conn.execute("PRAGMA foreign_key_check").fetchone()
+    if row:
+        raise BulkLoadError(f"{row[0]} rowid {row[1]}: no row in {row[2]} for its foreign key; "
+                            "nothing was loaded")
 
-    `columns` is {table: column names}. The tables have those columns and no key, index,
-    constraint, trigger or FTS: the fastest SQLite can take these rows on this machine,
-    generation included when `stream` is lazy (generate.rows()).
+
+@contextmanager
+def loading(conn, tables):
+    """`with loading(conn, tables):` one transaction in which rows go into `tables` fast.
+
+    Foreign keys are off for the load (the pragma is a no-op inside a transaction, so it is
+    set before BEGIN and put back after the end) and checked once before the commit;
+    triggers and indexes are suspended and restored around the block. On any error nothing
+    is kept.
     """
-    with tempfile.TemporaryDirectory(dir=directory) as tmp:
-        conn = connect(Path(tmp) / "raw.db")
-        for table, names in columns.items():
-            conn.execute(f"CREATE TABLE {table} ({', '.join(names)})")
-        conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
-        total, start = 0, time.perf_counter()
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
         with transaction(conn):
-            for table, batch in batches(stream, BATCH_ROWS):
-                conn.executemany(insert_sql(table, columns[table]), batch)
-                total += len(batch)
-        seconds = time.perf_counter() - start
-        conn.close()
-    return total, seconds
+            saved = suspend(conn, tables)
+            yield
+            restore(conn, saved)
+            if foreign_keys:
+                check_foreign_keys(conn)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {foreign_keys}")

@@ -9,7 +9,7 @@ writer is reported as busy (DatabaseBusyError), never as broken.
 import sqlite3
 from dataclasses import dataclass
 
-from . import migrate, schema_drift
+from . import migrate, progress_counters, schema_drift
 from .db import transaction
 from .errors import DatabaseBusyError, MigrationError
 from .search import to_match_query, tokenize_option
@@ -106,7 +106,7 @@ def counter_drift(conn):
                 if not _equal(found, expected):
                     problems.append(f"{row[0]}: {counter.column} is {_shown(found)}, "
                                     f"expected {expected}")
-    return problems
+    return problems + progress_counters.drift(conn)  # the progress counters of 017
 
 
 def _equal(found, expected):
@@ -257,6 +257,7 @@ def recompute_counters(conn, counters=None):
     for table in dict.fromkeys(c.table for c in counters):
         assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
         conn.execute(f"UPDATE {table} AS c SET {assignments}")
+    progress_counters.recompute(conn)
 
 
 def repair(conn):

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench, bulkload, dashboard, engines, fixtures, generate, maintenance, migrate
+from . import bench, dashboard, engines, fixtures, generate, maintenance, migrate
 from .db import connect
 from .errors import CourselabError
 
@@ -128,11 +128,6 @@ def cmd_generate(args):
           f"{seconds:.1f} s, {total / seconds:,.0f} rows/s")
     for table, count in counts.items():
         print(f"  {table:12} {count:>10,}")
-    if args.compare_raw:
-        raw_rows, raw_seconds = bulkload.raw_limit(generate.rows(args.scale, args.seed),
-                                                   generate.COLUMNS, Path(args.db).parent)
-        print(f"raw insert limit (same rows, bare tables): {raw_rows / raw_seconds:,.0f} rows/s; "
-              f"this load reached {raw_seconds / seconds:.0%} of it")
 
 
 def cmd_bench(args):
@@ -263,9 +258,6 @@ def build_parser():
                           "10,000 and 100,000, over 2 million rows (default: class)")
     sub.add_argument("--seed", type=whole_number(0), default=0,
                      help="same seed, same rows (default 0)")
-    sub.add_argument("--compare-raw", action="store_true",
-                     help="also time plain inserts of the same rows into bare tables, "
-                          "and print how close the load came to that limit")
 
     sub = command("bench", cmd_bench,
                   "Build a dataset in a temporary database and measure what each design "

@@ -2,22 +2,20 @@
 
 `generate(conn, scale, seed)` fills a database migrated to 010 or later. Rows come from
 seeded generators (same seed, same rows) and reach SQLite through `bulkload`, in batches
-of bulkload.BATCH_ROWS, so memory stays bounded at any scale; `bulkload` says why the
-triggers of 009 and 010 and the secondary indexes are dropped during the load and rebuilt
-set-wise before it commits.
+of bulkload.BATCH_ROWS, so memory stays bounded at any scale; `bulkload` says why foreign
+keys, the counter and search triggers and the secondary indexes are suspended during the
+load and the derived data rebuilt set-wise before it commits.
 """
 
 import functools
 import itertools
 import random
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tqdm import tqdm
 
 from . import bulkload, migrate
-from .db import transaction
 from .errors import CourselabError
 from .vocabulary import (
     AUDIENCE_LINES,
@@ -29,6 +27,9 @@ from .vocabulary import (
     REVIEWS,
     TITLES,
     TOPICS,
+    cap,
+    slug,
+    slugify,
 )
 
 
@@ -64,24 +65,23 @@ COLUMNS = {
     "reviews": ("id", "user_id", "course_id", "rating", "body", "created_at"),
 }
 
-# Real topics: name | tag | subtopics (one per section) | what a student will be able to do.
 START = datetime(2023, 1, 1)
 DAY = 86_400
 
 
-def cap(text):
-    """First letter in upper case, the rest unchanged ('the shell' -> 'The shell')."""
-    return text[:1].upper() + text[1:]
-
-
-def slugify(text):
-    """'Exercise: SQL joins' -> 'exercise-sql-joins'."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+TWO_DIGITS = [f"{n:02d}" for n in range(60)]
 
 
 def stamp(seconds):
-    """Seconds after START as 'YYYY-MM-DD HH:MM:SS'."""
-    return (START + timedelta(seconds=seconds)).isoformat(" ")
+    """Seconds after START as 'YYYY-MM-DD HH:MM:SS' (3x faster than a datetime per call)."""
+    day, rest = divmod(seconds, DAY)
+    hours, minutes, secs = rest // 3600, rest // 60 % 60, rest % 60
+    return f"{_day(day)}{TWO_DIGITS[hours]}:{TWO_DIGITS[minutes]}:{TWO_DIGITS[secs]}"
+
+
+@functools.cache  # called for millions of rows, on a few thousand distinct days
+def _day(day):
+    return (START + timedelta(days=day)).strftime("%Y-%m-%d ")
 
 
 @dataclass
@@ -184,16 +184,10 @@ def _sections_and_lessons(spec, seed, plans):
             yield "sections", (section_id, f"c-{number:06d}", cap(sub), position)
             for lesson_position, template in enumerate(LESSONS[:count], start=1):
                 title = template.format(s=sub, S=cap(sub))
-                yield "lessons", (f"l-{lesson_no:07d}", section_id, title, _slug(title),
+                yield "lessons", (f"l-{lesson_no:07d}", section_id, title, slug(title),
                                   f"{cap(sub)}: an example, then a short exercise.",
                                   lesson_position)
                 lesson_no += 1
-
-
-@functools.cache  # unbounded, as lru_cache(maxsize=None): 1,330 distinct titles at the large scale
-def _slug(title):
-    """slugify() with a cache: lesson titles repeat across thousands of courses."""
-    return slugify(title)
 
 
 def _activity(spec, seed, plans):
@@ -265,8 +259,7 @@ def generate(conn, scale="class", seed=0, progress=False):
     conn.execute(f"PRAGMA cache_size = -{bulkload.LOAD_CACHE_KIB}")
     try:
         with tqdm(total=_estimate(spec), unit="rows", unit_scale=True, disable=not progress,
-                  desc=f"generate {scale}") as bar, transaction(conn):
-            saved = bulkload.suspend(conn, COLUMNS)
+                  desc=f"generate {scale}") as bar, bulkload.loading(conn, COLUMNS):
             for table, batch in bulkload.batches(rows(scale, seed), bulkload.BATCH_ROWS):
                 # Tags are a shared vocabulary: a tag that exists (the fixtures' 'sql') is kept.
                 sql = bulkload.insert_sql(table, COLUMNS[table], keep_existing=table == "tags")
@@ -274,7 +267,6 @@ def generate(conn, scale="class", seed=0, progress=False):
                 bar.update(len(batch))
             bar.total = bar.n  # the estimate was close; now the count is known
             bar.set_description("indexes, counters, search")
-            bulkload.restore(conn, saved)
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
     return counts

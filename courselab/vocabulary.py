@@ -1,4 +1,8 @@
-"""The vocabulary of generated data: real course topics, title and review templates."""
+"""The vocabulary of generated data: real course topics, title and review templates, and the
+helpers that shape text from them."""
+
+import functools
+import re
 
 TOPICS = [
     ("SQL", "sql",
@@ -137,3 +141,19 @@ REVIEWS = {
     5: ["Excellent: finally understood {s}.", "The best {t} course I have taken."],
 }
 EXTRA_TAGS = ["hands-on", "project-based", "career", "certification", "quick-start"]
+
+
+def cap(text):
+    """First letter in upper case, the rest unchanged ('the shell' -> 'The shell')."""
+    return text[:1].upper() + text[1:]
+
+
+def slugify(text):
+    """'Exercise: SQL joins' -> 'exercise-sql-joins'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@functools.cache  # unbounded: 1,330 distinct lesson titles at the large scale
+def slug(title):
+    """slugify() with a cache: lesson titles repeat across thousands of courses."""
+    return slugify(title)

@@ -6,7 +6,7 @@ No test here asserts a time: timings belong to `courselab bench`. These assert t
 
 import pytest
 
-from courselab import bench, generate, migrate, queries, timing
+from courselab import bench, bench_load, bench_writes, dashboard, generate, migrate, queries, timing
 from courselab.search import SEARCH_SQL
 
 
@@ -121,7 +121,7 @@ def test_per_statement_leaves_no_trace(big):
     course, _user = bench.sample_ids(big)
     before = big.execute("SELECT review_count, rating_sum FROM courses WHERE id = ?",
                          (course,)).fetchone()
-    inserts = bench.review_inserts(big, course, count=20)
+    inserts = bench_writes.review_inserts(big, course, count=20)
     assert len(inserts) == 20
     timing.per_statement(big, inserts)
     after = big.execute("SELECT review_count, rating_sum FROM courses WHERE id = ?",
@@ -134,7 +134,8 @@ def test_a_swapped_trigger_is_put_back_exactly(big):
         return big.execute("SELECT sql FROM sqlite_master "
                            "WHERE name = 'review_stats_insert'").fetchone()[0]
     ours = trigger_sql()
-    with bench.swapped_trigger(big, "review_stats_insert", bench.COURSE_REVIEW_TRIGGER):
+    course_version = bench_writes.COURSE_REVIEW_TRIGGER
+    with bench_writes.swapped_trigger(big, "review_stats_insert", course_version):
         assert "AVG(rating)" in trigger_sql()
     assert trigger_sql() == ours
 
@@ -159,7 +160,8 @@ def test_speedups_read_as_times_faster(ours, baseline, text):
 def test_the_report_has_every_comparison_with_a_ratio(tmp_path):
     report = bench.run("class", workdir=tmp_path, budget=0, say=lambda line: None)
     for title in ["Bulk load", "Queries: with the indexes", "015: composite catalog index",
-                  "Search: FTS5 MATCH", "Denormalized counters", "Triggers: 009/010"]:
+                  "Search: FTS5 MATCH", "Denormalized counters", "Dashboard: progress counters",
+                  "Triggers: 009/010", "Progress counters: what they cost"]:
         assert f"### {title}" in report
     rows = [line for line in report.splitlines()
             if line.startswith("| ") and not line.startswith("| comparison")]
@@ -167,7 +169,12 @@ def test_the_report_has_every_comparison_with_a_ratio(tmp_path):
     assert {"| catalog", "| catalog, first page (LIMIT 20)"} <= set(labels)
     assert sum("dashboard:" in label for label in labels) == len(bench.dashboard_queries())
     assert sum("review insert" in label for label in labels) == 2
-    assert all(("×" in row or "% of the limit" in row) for row in rows)
+    assert sum("counters vs base tables" in label
+               for label in labels) == 2
+    assert any("all five reports" in label for label in labels)
+    assert all(("×" in row or "% of" in row or "rows/s" in row) for row in rows)
+    load = [row for row in rows if "bulk load, SQLite side" in row]
+    assert len(load) == 2 and all("% of" in row for row in load)
     assert list(tmp_path.iterdir()) == []  # its databases are removed
 
 
@@ -182,3 +189,27 @@ def test_the_plan_of_a_query_is_fresh_after_an_index_is_dropped(big):
     first = timing.query_plan(big, queries.CATALOG)
     big.execute("DROP INDEX idx_courses_catalog")
     assert timing.query_plan(big, queries.CATALOG) != first
+
+
+def test_the_progress_write_cost_compares_with_the_counters_dropped_and_puts_them_back(big):
+    before = big.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    objects = bench_writes.counter_objects(big)
+    assert "lessons_done_progress_insert" in objects and "idx_enrollments_not_started" in objects
+    assert len(bench_writes.progress_inserts(big, count=20)) == 20
+    [row] = bench_writes.progress_write_rows(big)
+    assert "× the time" in row.ratio
+    after = big.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]
+
+
+def test_the_keyed_ceiling_loads_the_same_rows_into_the_same_tables(big, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    watch, own = bench_load.keyed_ceiling(big, "class", 0, work)
+    assert watch.wall > 0 and own > 0 and list(work.iterdir()) == []
+
+
+def test_the_never_started_report_reads_one_covering_index(big):
+    assert plan(big, dashboard.NEVER_STARTED) == [
+        "SCAN enrollments USING COVERING INDEX idx_enrollments_not_started"]
+    assert plan(big, dashboard.COMPLETION_RATES) == ["SCAN courses", "USE TEMP B-TREE FOR ORDER BY"]

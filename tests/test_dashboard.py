@@ -1,8 +1,10 @@
 """The admin dashboard: each query against answers computed by hand from data/*.csv."""
 
+import random
+
 import pytest
 
-from courselab import dashboard
+from courselab import dashboard, progress_counters
 from courselab.generate import generate
 
 
@@ -165,3 +167,71 @@ def test_on_generated_data_fewer_reviews_mean_a_longer_pull_to_the_mean(make_db)
         assert low - 0.01 <= row["bayesian_rating"] <= high + 0.01
         exact = (m * mean + row["avg_rating"] * row["review_count"]) / (m + row["review_count"])
         assert row["bayesian_rating"] == pytest.approx(exact, abs=0.01)
+
+
+def test_completion_is_rounded_half_up_where_a_float_average_rounds_down(make_db):
+    # 12 lessons, 12 enrollments: 3 users did all 12, 9 did one. Exactly
+    # 100 * (3 * 12 + 9) / (12 * 12) = 31.25 -> 31.3; AVG(100.0 * done / 12) gives 31.2.
+    conn = make_db(load=False)
+    conn.execute("INSERT INTO courses (id, title) VALUES ('c', 'C')")
+    conn.execute("INSERT INTO sections (id, course_id, title) VALUES ('s', 'c', 'S')")
+    conn.executemany("INSERT INTO lessons (id, section_id, title, slug) VALUES (?, 's', ?, ?)",
+                     [(f"l{i}", f"L{i}", f"l{i}") for i in range(12)])
+    conn.executemany("INSERT INTO users (id, name, email) VALUES (?, ?, ?)",
+                     [(f"u{i}", f"U{i}", f"u{i}@example.com") for i in range(12)])
+    conn.executemany("INSERT INTO enrollments (user_id, course_id) VALUES (?, 'c')",
+                     [(f"u{i}",) for i in range(12)])
+    conn.executemany("INSERT INTO progress (user_id, lesson_id) VALUES (?, ?)",
+                     [(f"u{i}", f"l{j}") for i in range(12) for j in range(12 if i < 3 else 1)])
+    float_avg = conn.execute("SELECT ROUND(AVG(100.0 * n / 12), 1) FROM (SELECT COUNT(*) AS n "
+                             "FROM progress GROUP BY user_id)").fetchone()[0]
+    assert float_avg == 31.2
+    assert dashboard.completion_rates(conn)[0]["avg_completion"] == 31.3
+    set_wise = conn.execute(dashboard.COMPLETION_RATES_SET_WISE).fetchone()
+    assert set_wise["avg_completion"] == 31.3
+
+
+def test_before_the_progress_counters_the_reports_give_the_same_rows(make_db):
+    conn = make_db(to=f"{int(progress_counters.version()) - 1:03d}")
+    assert not progress_counters.kept(conn)
+    assert rows(dashboard.completion_rates(conn))[0] == ("c-sql", "SQL Fundamentals", 6, 4,
+                                                         41.7, 1)
+    assert len(dashboard.enrolled_never_started(conn)) == 4
+
+
+def reports_equal_set_wise(conn):
+    assert rows(dashboard.enrolled_never_started(conn)) == rows(
+        conn.execute(dashboard.NEVER_STARTED_SET_WISE))
+    assert rows(dashboard.completion_rates(conn)) == rows(
+        conn.execute(dashboard.COMPLETION_RATES_SET_WISE))
+
+
+def test_on_generated_data_the_reports_equal_the_base_table_queries_after_changes(make_db):
+    conn = make_db(load=False)
+    generate(conn, scale="class", seed=3)
+    reports_equal_set_wise(conn)
+    rng = random.Random(11)
+    enrollments = conn.execute("SELECT user_id, course_id FROM enrollments "
+                               "ORDER BY user_id, course_id").fetchall()
+    lessons = [r[0] for r in conn.execute("SELECT id FROM lessons ORDER BY id")]
+    sections = [r[0] for r in conn.execute("SELECT id FROM sections ORDER BY id")]
+    courses = [r[0] for r in conn.execute("SELECT id FROM courses ORDER BY id")]
+    for user, _course in rng.sample(enrollments, 60):
+        conn.execute("INSERT OR IGNORE INTO progress (user_id, lesson_id) VALUES (?, ?)",
+                     (user, rng.choice(lessons)))
+    conn.execute("DELETE FROM progress WHERE rowid IN (SELECT rowid FROM progress "
+                 "ORDER BY rowid LIMIT 40)")
+    for user, course in rng.sample(enrollments, 20):
+        conn.execute("DELETE FROM enrollments WHERE user_id = ? AND course_id = ?", (user, course))
+    for user, course in rng.sample(enrollments, 20):
+        conn.execute("INSERT OR IGNORE INTO enrollments (user_id, course_id) VALUES (?, ?)",
+                     (user, course))
+    for lesson in rng.sample(lessons, 10):
+        conn.execute("UPDATE lessons SET section_id = ? WHERE id = ?",
+                     (rng.choice(sections), lesson))
+    for section in rng.sample(sections, 5):
+        conn.execute("UPDATE sections SET course_id = ? WHERE id = ?",
+                     (rng.choice(courses), section))
+    conn.execute("DELETE FROM sections WHERE id IN (?, ?)", tuple(rng.sample(sections, 2)))
+    conn.execute("DELETE FROM lessons WHERE id IN (?, ?, ?)", tuple(rng.sample(lessons, 3)))
+    reports_equal_set_wise(conn)

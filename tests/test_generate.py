@@ -173,11 +173,55 @@ def test_batches_groups_rows_by_table_without_exceeding_the_size():
         ("a", [1]), ("a", [2, 3]), ("b", [1]), ("b", [2]), ("c", [1])]
 
 
-def test_the_load_drops_only_the_triggers_of_009_and_010(make_db):
+def test_the_load_suspends_the_counter_and_search_triggers_and_keeps_the_rules(make_db):
     conn = make_db(load=False)
-    names = bulkload.bulk_triggers(conn)
-    assert {"review_stats_insert", "enrollment_count_insert", "courses_fts_update"} <= set(names)
+    names = bulkload.derived_triggers(conn, generate.COLUMNS)
+    assert {"review_stats_insert", "enrollment_count_insert", "courses_fts_update",
+            "lessons_done_progress_insert", "lessons_done_lesson_delete"} <= set(names)
     assert not any("prerequisite" in name for name in names)
+
+
+def test_a_later_counter_trigger_is_suspended_during_the_load_and_back_after(make_db):
+    # A second trigger keeping review_count: fired per row it would count every review twice.
+    conn = make_db(load=False)
+    trigger = ("CREATE TRIGGER zz_review_count AFTER INSERT ON reviews BEGIN "
+               "UPDATE courses SET review_count = review_count + 1 WHERE id = NEW.course_id; END")
+    conn.execute(trigger)
+    assert "zz_review_count" in bulkload.derived_triggers(conn, generate.COLUMNS)
+    generate.generate(conn, "class")
+    assert checks.counter_drift(conn) == []
+    assert scalar(conn, "SELECT sql FROM sqlite_master WHERE name = 'zz_review_count'") == trigger
+
+
+def test_a_trigger_keeping_a_column_the_load_cannot_recompute_is_refused(make_db):
+    conn = make_db(load=False)
+    conn.execute("ALTER TABLE courses ADD COLUMN bookmark_total INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE TRIGGER zz_total AFTER INSERT ON enrollments BEGIN "
+                 "UPDATE courses SET bookmark_total = bookmark_total + 1 WHERE id = NEW.course_id; "
+                 "END")
+    with pytest.raises(bulkload.BulkLoadError, match="zz_total keeps courses.bookmark_total"):
+        generate.generate(conn, "class")
+    assert scalar(conn, "SELECT COUNT(*) FROM users") == 0
+    assert scalar(conn, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'zz_total'") == 1
+
+
+def test_a_row_breaking_a_foreign_key_fails_the_load_and_keeps_nothing(make_db, monkeypatch):
+    rows = generate.rows
+
+    def with_orphan(scale, seed):
+        yield from rows(scale, seed)
+        yield "progress", ("u-0000001", "l-nowhere", "2026-01-01 00:00:00")
+    monkeypatch.setattr(generate, "rows", with_orphan)
+    conn = make_db(load=False)
+    with pytest.raises(bulkload.BulkLoadError, match="progress rowid .*: no row in lessons"):
+        generate.generate(conn, "class")
+    assert scalar(conn, "SELECT COUNT(*) FROM users") == 0
+    assert scalar(conn, "PRAGMA foreign_keys") == 1
+
+
+def test_foreign_keys_are_on_again_after_the_load(generated):
+    conn, _counts = generated
+    assert scalar(conn, "PRAGMA foreign_keys") == 1
 
 
 def test_triggers_of_other_migrations_still_fire_during_the_load(make_db):

@@ -1,0 +1,109 @@
+"""The progress counters of migration add_progress_counters: their truth, drift and repair.
+
+enrollments.lessons_done counts the lessons of the enrolled course that the user completed;
+courses.lessons_done_sum adds them up over the course's enrollments and
+courses.completed_count counts the enrollments with completed_at set; enrollments.user_name
+and course_title copy users.name and courses.title. Triggers keep them exact; these
+functions compare them with the base tables and recompute them set-wise (courselab check
+--repair, and the bulk load, which suspends the triggers).
+"""
+
+from . import migrate
+
+MIGRATION = "add_progress_counters"  # found by name: its number may change
+
+# {(table, column)} that recompute() sets.
+COLUMNS = {("enrollments", "lessons_done"), ("enrollments", "user_name"),
+           ("enrollments", "course_title"), ("courses", "lessons_done_sum"),
+           ("courses", "completed_count")}
+
+# Lessons done per (user, course), from the base tables: one pass over progress.
+DONE = """SELECT p.user_id, s.course_id, COUNT(*) AS n
+    FROM progress p
+    JOIN lessons l  ON l.id = p.lesson_id
+    JOIN sections s ON s.id = l.section_id
+    GROUP BY p.user_id, s.course_id"""
+
+# Each enrollment's counter and copies, found and expected, where they differ.
+ENROLLMENT_DRIFT = f"""
+SELECT e.user_id, e.course_id,
+       e.lessons_done AS found, COALESCE(d.n, 0) AS expected,
+       e.user_name, e.course_title, u.name, c.title
+FROM enrollments e
+JOIN users u   ON u.id = e.user_id
+JOIN courses c ON c.id = e.course_id
+LEFT JOIN ({DONE}) d ON d.user_id = e.user_id AND d.course_id = e.course_id
+WHERE e.lessons_done IS NOT COALESCE(d.n, 0)
+   OR e.user_name IS NOT u.name OR e.course_title IS NOT c.title
+"""
+
+# Each course's sums against the base tables, where they differ.
+COURSE_DRIFT = f"""
+SELECT c.id,
+       c.lessons_done_sum AS found_done, COALESCE(t.done, 0) AS expected_done,
+       c.completed_count AS found_completed, COALESCE(t.completed, 0) AS expected_completed
+FROM courses c
+LEFT JOIN (SELECT e.course_id, SUM(COALESCE(d.n, 0)) AS done, COUNT(e.completed_at) AS completed
+           FROM enrollments e
+           LEFT JOIN ({DONE}) d ON d.user_id = e.user_id AND d.course_id = e.course_id
+           GROUP BY e.course_id) t ON t.course_id = c.id
+WHERE c.lessons_done_sum IS NOT COALESCE(t.done, 0)
+   OR c.completed_count IS NOT COALESCE(t.completed, 0)
+"""
+
+# The same for repair, once every enrollment's lessons_done is right: a pass over enrollments.
+COURSE_SUMS_DRIFT = """
+SELECT c.id, COALESCE(t.done, 0) AS expected_done, COALESCE(t.completed, 0) AS expected_completed
+FROM courses c
+LEFT JOIN (SELECT course_id, SUM(lessons_done) AS done, COUNT(completed_at) AS completed
+           FROM enrollments GROUP BY course_id) t ON t.course_id = c.id
+WHERE c.lessons_done_sum IS NOT COALESCE(t.done, 0)
+   OR c.completed_count IS NOT COALESCE(t.completed, 0)
+"""
+
+
+def version(directory=None):
+    """The version number of the migration that adds the counters, found by its name."""
+    return next(m.version for m in migrate.discover(directory) if m.name == MIGRATION)
+
+
+def kept(conn):
+    """True when the database has the counters (the migration is applied)."""
+    return conn.execute("SELECT 1 FROM pragma_table_info('enrollments') "
+                        "WHERE name = 'lessons_done'").fetchone() is not None
+
+
+def drift(conn):
+    """['course X, user Y: lessons_done is 3, expected 2', ...]; [] without the counters."""
+    if not kept(conn):
+        return []
+    problems = []
+    for r in conn.execute(ENROLLMENT_DRIFT + " ORDER BY e.course_id, e.user_id"):
+        where = f"course {r['course_id']}, user {r['user_id']}"
+        if r["found"] != r["expected"]:
+            problems.append(f"{where}: lessons_done is {r['found']}, expected {r['expected']}")
+        if (r["user_name"], r["course_title"]) != (r["name"], r["title"]):
+            problems.append(f"{where}: the copies of the user's name and the course's title "
+                            f"are not {r['name']!r}, {r['title']!r}")
+    for row in conn.execute(COURSE_DRIFT + " ORDER BY c.id"):
+        for column in ("done", "completed"):
+            found, expected = row[f"found_{column}"], row[f"expected_{column}"]
+            if found != expected:
+                name = "lessons_done_sum" if column == "done" else "completed_count"
+                problems.append(f"course {row['id']}: {name} is {found}, expected {expected}")
+    return problems
+
+
+def recompute(conn):
+    """Set every drifted counter and copy to its truth, set-wise, in two UPDATEs.
+
+    Only rows that differ are written. Runs inside the caller's transaction.
+    """
+    if not kept(conn):
+        return
+    conn.execute(f"UPDATE enrollments AS e SET lessons_done = x.expected, user_name = x.name, "
+                 f"course_title = x.title FROM ({ENROLLMENT_DRIFT}) x "
+                 "WHERE e.user_id = x.user_id AND e.course_id = x.course_id")
+    conn.execute(f"UPDATE courses AS c SET lessons_done_sum = x.expected_done, "
+                 f"completed_count = x.expected_completed FROM ({COURSE_SUMS_DRIFT}) x "
+                 "WHERE c.id = x.id")
