@@ -39,6 +39,13 @@ const ps = [...document.querySelectorAll('.reveal .slides section.present')];
 if (!ps.length) return null;
 const p = ps[ps.length - 1];
 const seen = el => el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true});
+const clipped = (el, r) => {  // past the right edge of a box that hides or scrolls overflow
+  for (let a = el.parentElement; a && a !== p; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX === 'visible') continue;
+    if (r.right > a.getBoundingClientRect().right + 1) return true;
+  }
+  return false;
+};
 const out = {key: JSON.stringify(ps.map(s => [...s.parentElement.children].indexOf(s))),
              cut: [], pictures: 0, bar: false};
 const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
@@ -47,7 +54,8 @@ while ((n = walker.nextNode())) {
   if (!n.nodeValue.trim() || !n.parentElement || !seen(n.parentElement)) continue;
   const range = document.createRange(); range.selectNodeContents(n);
   for (const r of range.getClientRects()) {
-    if (r.width > 0.5 && (r.bottom > innerHeight + 1 || r.right > innerWidth + 1 || r.top < -1))
+    if (r.width > 0.5 && (r.bottom > innerHeight + 1 || r.right > innerWidth + 1 || r.top < -1
+                          || clipped(n.parentElement, r)))
       out.cut.push(n.nodeValue.trim().slice(0, 40));
   }
 }
