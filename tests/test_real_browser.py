@@ -39,6 +39,13 @@ const ps = [...document.querySelectorAll('.reveal .slides section.present')];
 if (!ps.length) return null;
 const p = ps[ps.length - 1];
 const seen = el => el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true});
+const clipped = (el, r) => {  // past the right edge of a box that hides or scrolls overflow
+  for (let a = el.parentElement; a && a !== p; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX === 'visible') continue;
+    if (r.right > a.getBoundingClientRect().right + 1) return true;
+  }
+  return false;
+};
 const out = {key: JSON.stringify(ps.map(s => [...s.parentElement.children].indexOf(s))),
              cut: [], pictures: 0, bar: false};
 const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
@@ -47,7 +54,8 @@ while ((n = walker.nextNode())) {
   if (!n.nodeValue.trim() || !n.parentElement || !seen(n.parentElement)) continue;
   const range = document.createRange(); range.selectNodeContents(n);
   for (const r of range.getClientRects()) {
-    if (r.width > 0.5 && (r.bottom > innerHeight + 1 || r.right > innerWidth + 1 || r.top < -1))
+    if (r.width > 0.5 && (r.bottom > innerHeight + 1 || r.right > innerWidth + 1 || r.top < -1
+                          || clipped(n.parentElement, r)))
       out.cut.push(n.nodeValue.trim().slice(0, 40));
   }
 }
@@ -194,6 +202,7 @@ def test_each_slide_fits_1280x720_without_the_add_a_cell_bar(lab, browser, deck)
 
 
 def test_a_wrong_then_right_answer_typed_in_jupyterlab_is_judged_right(lab, browser):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -208,7 +217,19 @@ def test_a_wrong_then_right_answer_typed_in_jupyterlab_is_judged_right(lab, brow
                       ".jp-Notebook-ExecutionIndicator[data-status=\"idle\"]') !== null", 90)
     cells = lambda: browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")  # noqa: E731
     keys = ActionChains(browser)
-    cells()[0].click()
+
+    def click(index, css):
+        for _ in range(5):  # JupyterLab re-renders cells as they run: find the element anew
+            try:
+                return cells()[index].find_element(By.CSS_SELECTOR, css).click()
+            except StaleElementReferenceException:
+                time.sleep(0.5)
+        raise AssertionError(f"cell {index} kept being re-rendered")
+
+    wait_for(browser, "return document.querySelectorAll('.jp-Notebook .jp-Cell').length >= "
+                      f"{len(nb.cells)}")
+    time.sleep(2)  # the notebook's first render settles
+    click(0, ".jp-Cell-inputWrapper")
     keys.send_keys(Keys.ESCAPE).perform()
     for _ in range(answer):  # run every cell above the answer, as a student would
         ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT)\
@@ -216,8 +237,7 @@ def test_a_wrong_then_right_answer_typed_in_jupyterlab_is_judged_right(lab, brow
         time.sleep(0.05)
 
     def attempt(code, before=""):
-        editor = cells()[answer].find_element(By.CSS_SELECTOR, ".cm-content")
-        editor.click()
+        click(answer, ".cm-content")
         ActionChains(browser).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)\
             .send_keys(Keys.DELETE).send_keys(code).key_down(Keys.SHIFT).send_keys(Keys.ENTER)\
             .send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
