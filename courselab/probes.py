@@ -2,9 +2,9 @@
 
 In notebooks 16, 17 and 18 the student designs a migration from a short specification before
 the project's is shown. Its solution cell carries `-- probe: NAME` (a probe of behaviours.py);
-`check("16.1")` copies the notebook's database (`databases/16.db`) into memory with the backup API and
-tries the behaviours the specification asks for, in order. The first that fails is named in
-one line ("a course can still require itself"), without saying how to fix it. Afterwards
+`check("16.1")` copies the notebook's database (`databases/16.db`) into memory with the
+backup API and tries the behaviours the specification asks for, in order. The first that fails
+is named in one line ("a course can still require itself"), without saying how to fix it. Afterwards
 `adopt(db, to="011")` replaces the student's tables with the project's migration.
 """
 
