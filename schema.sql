@@ -66,7 +66,7 @@ CREATE TABLE enrollments (
     user_id      TEXT NOT NULL,
     course_id    TEXT NOT NULL,
     enrolled_at  TEXT NOT NULL DEFAULT (datetime('now')),
-    completed_at TEXT, lessons_done    INTEGER NOT NULL DEFAULT 0, user_name        TEXT, course_title     TEXT,
+    completed_at TEXT, lessons_done    INTEGER NOT NULL DEFAULT 0, course_title     TEXT,
     PRIMARY KEY (user_id, course_id),                       -- one enrollment per user per course
     FOREIGN KEY (user_id)   REFERENCES users(id)   ON DELETE CASCADE,
     FOREIGN KEY (course_id) REFERENCES courses(id) ON DELETE CASCADE
@@ -444,7 +444,7 @@ BEGIN
 END;
 
 CREATE INDEX idx_enrollments_not_started
-    ON enrollments(enrolled_at, user_id, course_id, user_name, course_title, lessons_done)
+    ON enrollments(enrolled_at, user_id, course_id, course_title, lessons_done)
     WHERE lessons_done = 0;
 
 CREATE TRIGGER lessons_done_progress_insert AFTER INSERT ON progress BEGIN
@@ -478,7 +478,6 @@ CREATE TRIGGER lessons_done_enrollment_insert AFTER INSERT ON enrollments BEGIN
     WHERE id = NEW.course_id;
     -- The copies, and the progress a re-created enrollment finds its user kept.
     UPDATE enrollments SET
-        user_name    = (SELECT name FROM users WHERE id = NEW.user_id),
         course_title = (SELECT title FROM courses WHERE id = NEW.course_id),
         lessons_done = (SELECT COUNT(*) FROM progress p
                         JOIN lessons l  ON l.id = p.lesson_id
@@ -519,17 +518,12 @@ END;
 CREATE TRIGGER lessons_done_enrollment_rekey AFTER UPDATE OF user_id, course_id ON enrollments
 BEGIN
     UPDATE enrollments SET
-        user_name    = (SELECT name FROM users WHERE id = NEW.user_id),
         course_title = (SELECT title FROM courses WHERE id = NEW.course_id),
         lessons_done = (SELECT COUNT(*) FROM progress p
                         JOIN lessons l  ON l.id = p.lesson_id
                         JOIN sections s ON s.id = l.section_id
                         WHERE p.user_id = NEW.user_id AND s.course_id = NEW.course_id)
     WHERE user_id = NEW.user_id AND course_id = NEW.course_id;
-END;
-
-CREATE TRIGGER enrollment_copies_user_name AFTER UPDATE OF name ON users BEGIN
-    UPDATE enrollments SET user_name = NEW.name WHERE user_id = NEW.id;
 END;
 
 CREATE TRIGGER enrollment_copies_course_title AFTER UPDATE OF title ON courses BEGIN

@@ -51,13 +51,14 @@ ORDER BY enrollment_count DESC, id
 # Enrollments with no progress row in any lesson of the enrolled course (progress in
 # another course does not count). Oldest first: the ones most worth a reminder.
 # With the progress counters: the enrollments whose lessons_done is 0, read in order from
-# the partial index idx_enrollments_not_started, which holds the copies of the user's
-# name and the course's title too (no sort, no pass over progress, no lookup).
+# the partial index idx_enrollments_not_started, which holds the copy of the course's title
+# too (no sort, no pass over progress; one lookup of the user's name by its key).
 NEVER_STARTED = """
-SELECT user_id, user_name AS name, course_id, course_title AS title, enrolled_at
-FROM enrollments
-WHERE lessons_done = 0
-ORDER BY enrolled_at, user_id, course_id
+SELECT e.user_id, u.name, e.course_id, e.course_title AS title, e.enrolled_at
+FROM enrollments e
+JOIN users u ON u.id = e.user_id
+WHERE e.lessons_done = 0
+ORDER BY e.enrolled_at, e.user_id, e.course_id
 """
 
 # The same over the base tables (a database without the progress counters): `started` is built once,

@@ -19,7 +19,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from . import migrate, resources
+from . import migrate, progress_counters, resources
 from .checks import kept_counters
 from .db import table_names, transaction
 from .errors import FixtureError
@@ -151,7 +151,10 @@ def _check_header(conn, path, table, header):
                            f"(it has: {', '.join(columns)})")
     if len(set(header)) != len(header):
         raise FixtureError(f"{path.name}:1: a column is named twice in the header")
-    counters = [c.column for c in kept_counters(conn) if c.table == table and c.column in header]
+    computed = [c.column for c in kept_counters(conn) if c.table == table]
+    if progress_counters.kept(conn):
+        computed += sorted(column for owner, column in progress_counters.COLUMNS if owner == table)
+    counters = [name for name in computed if name in header]
     if counters:
         raise FixtureError(f"{path.name}:1: {', '.join(counters)}: counter column(s) the "
                            "database computes from the rows loaded; remove them from the "

@@ -2,8 +2,8 @@
 
 enrollments.lessons_done counts the lessons of the enrolled course that the user completed;
 courses.lessons_done_sum adds them up over the course's enrollments and
-courses.completed_count counts the enrollments with completed_at set; enrollments.user_name
-and course_title copy users.name and courses.title. Triggers keep them exact; these
+courses.completed_count counts the enrollments with completed_at set; enrollments.course_title
+copies courses.title. Triggers keep them exact; these
 functions compare them with the base tables and recompute them set-wise (courselab check
 --repair, and the bulk load, which suspends the triggers).
 """
@@ -13,8 +13,8 @@ from . import migrate
 MIGRATION = "add_progress_counters"  # found by name: its number may change
 
 # {(table, column)} that recompute() sets.
-COLUMNS = {("enrollments", "lessons_done"), ("enrollments", "user_name"),
-           ("enrollments", "course_title"), ("courses", "lessons_done_sum"),
+COLUMNS = {("enrollments", "lessons_done"), ("enrollments", "course_title"),
+           ("courses", "lessons_done_sum"),
            ("courses", "completed_count")}
 
 # Lessons done per (user, course), from the base tables: one pass over progress.
@@ -28,13 +28,12 @@ DONE = """SELECT p.user_id, s.course_id, COUNT(*) AS n
 ENROLLMENT_DRIFT = f"""
 SELECT e.user_id, e.course_id,
        e.lessons_done AS found, COALESCE(d.n, 0) AS expected,
-       e.user_name, e.course_title, u.name, c.title
+       e.course_title, c.title
 FROM enrollments e
-JOIN users u   ON u.id = e.user_id
 JOIN courses c ON c.id = e.course_id
 LEFT JOIN ({DONE}) d ON d.user_id = e.user_id AND d.course_id = e.course_id
 WHERE e.lessons_done IS NOT COALESCE(d.n, 0)
-   OR e.user_name IS NOT u.name OR e.course_title IS NOT c.title
+   OR e.course_title IS NOT c.title
 """
 
 # Each course's sums against the base tables, where they differ.
@@ -82,9 +81,8 @@ def drift(conn):
         where = f"course {r['course_id']}, user {r['user_id']}"
         if r["found"] != r["expected"]:
             problems.append(f"{where}: lessons_done is {r['found']}, expected {r['expected']}")
-        if (r["user_name"], r["course_title"]) != (r["name"], r["title"]):
-            problems.append(f"{where}: the copies of the user's name and the course's title "
-                            f"are not {r['name']!r}, {r['title']!r}")
+        if r["course_title"] != r["title"]:
+            problems.append(f"{where}: the copy of the course's title is not {r['title']!r}")
     for row in conn.execute(COURSE_DRIFT + " ORDER BY c.id"):
         for column in ("done", "completed"):
             found, expected = row[f"found_{column}"], row[f"expected_{column}"]
@@ -101,7 +99,7 @@ def recompute(conn):
     """
     if not kept(conn):
         return
-    conn.execute(f"UPDATE enrollments AS e SET lessons_done = x.expected, user_name = x.name, "
+    conn.execute(f"UPDATE enrollments AS e SET lessons_done = x.expected, "
                  f"course_title = x.title FROM ({ENROLLMENT_DRIFT}) x "
                  "WHERE e.user_id = x.user_id AND e.course_id = x.course_id")
     conn.execute(f"UPDATE courses AS c SET lessons_done_sum = x.expected_done, "

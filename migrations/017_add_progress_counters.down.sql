@@ -1,5 +1,5 @@
 -- 017_add_progress_counters.down.sql — undoes 017: drops its triggers, its index and its
--- columns. No data is lost: 017 recomputes each of them from progress, users and courses.
+-- columns. No data is lost: 017 recomputes each of them from progress and courses.
 BEGIN;
 DROP TRIGGER lessons_done_progress_insert;
 DROP TRIGGER lessons_done_progress_delete;
@@ -9,7 +9,6 @@ DROP TRIGGER lessons_done_enrollment_delete;
 DROP TRIGGER lessons_done_enrollment_update;
 DROP TRIGGER lessons_done_enrollment_move;
 DROP TRIGGER lessons_done_enrollment_rekey;
-DROP TRIGGER enrollment_copies_user_name;
 DROP TRIGGER enrollment_copies_course_title;
 DROP TRIGGER lessons_done_lesson_delete;
 DROP TRIGGER lessons_done_section_delete;
@@ -17,7 +16,6 @@ DROP TRIGGER lessons_done_lesson_update;
 DROP TRIGGER lessons_done_section_update;
 DROP INDEX idx_enrollments_not_started;
 ALTER TABLE enrollments DROP COLUMN course_title;
-ALTER TABLE enrollments DROP COLUMN user_name;
 ALTER TABLE courses     DROP COLUMN completed_count;
 ALTER TABLE courses     DROP COLUMN lessons_done_sum;
 ALTER TABLE enrollments DROP COLUMN lessons_done;

@@ -26,9 +26,10 @@ def without(text, pattern):
 def student_db(make_db, tmp_path):
     """Factory: the database of notebook NN at `before`, with a student's design applied."""
     def make(before, design):
-        conn = make_db(to=before, name="16")
+        (tmp_path / "databases").mkdir(exist_ok=True)  # where workbook.start puts it
+        conn = make_db(to=before, name="databases/16")
         conn.executescript(design)
-        return tmp_path / "16.db"
+        return tmp_path / "databases" / "16.db"
     return make
 
 
