@@ -31,6 +31,11 @@ def _lines(text):
     return sum(max(1, math.ceil(len(line) / WIDTH)) for line in text.splitlines() if line.strip())
 
 
+def _gaps(text):
+    """Blank lines between paragraphs: each takes half a line of space on the slide."""
+    return len(re.findall(r"\S\n\s*\n(?=\s*\S)", text)) / 2
+
+
 def _output_height(output):
     data = output.get("data", {})
     if output.get("output_type") == "error":
@@ -53,9 +58,13 @@ def height(cell):
     """Estimated height of a cell and its outputs, in lines of text."""
     size = _lines(cell.source)
     if cell.cell_type == "markdown":
-        headings = len(re.findall(r"^#+ ", cell.source, re.MULTILINE))  # set in a larger font
-        return size + headings + (DIAGRAM if "```mermaid" in cell.source else 0)
-    return size + sum(_output_height(o) for o in cell.get("outputs", []))
+        # headings are set in a larger font, the title in twice the size
+        headings = len(re.findall(r"^#{1,6} ", cell.source, re.MULTILINE))
+        title = len(re.findall(r"^# ", cell.source, re.MULTILINE))
+        extra = headings + title + _gaps(cell.source)
+        return size + extra + (DIAGRAM if "```mermaid" in cell.source else 0)
+    frame = 0.5  # a code cell's box and the space before its output
+    return size + frame + sum(_output_height(o) for o in cell.get("outputs", []))
 
 
 def _heading(cell):

@@ -283,6 +283,15 @@ def test_a_solution_appears_as_a_fragment_and_its_check_stays_with_it():
             assert kinds[index + 1] == "-"
 
 
+def test_a_title_in_large_type_and_its_paragraph_gaps_count_towards_the_slide():
+    # 01's title slide looked like 16 lines of text, but its title and four gaps between
+    # paragraphs pushed the setup cell's printed line off a 1280x720 slide.
+    text = "# Title\n\nOne paragraph.\n\nAnother.\n\n- a\n- b"
+    flat = "## Title\nOne paragraph.\nAnother.\n- a\n- b"
+    cell = nbformat.v4.new_markdown_cell
+    assert slides.height(cell(text)) == slides.height(cell(flat)) + 1 + 1.5
+
+
 @pytest.mark.parametrize("path", editions.series(editions.NOTEBOOKS), ids=lambda p: p.name)
 def test_no_slide_of_a_notebook_overflows_unless_one_cell_alone_does(path):
     nb = nbformat.read(path, as_version=4)

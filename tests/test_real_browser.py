@@ -198,9 +198,8 @@ def test_each_slide_fits_1280x720_without_the_add_a_cell_bar(lab, browser, deck)
     assert [s["key"] for s in steps if s["bar"]] == []
     if deck.startswith("01"):
         assert any(s["pictures"] for s in steps), "no slide draws the ER diagram"
-    # 01's setup slide clips its printed line since this round's merge (issue 12 stays open).
     cut = [(s["key"], s["cut"][:2]) for s in steps if s["cut"]]
-    assert cut == [] if not deck.startswith("01") else all(key == "[0,0]" for key, _ in cut)
+    assert cut == [], cut
 
 
 def test_a_wrong_then_right_answer_typed_in_jupyterlab_is_judged_right(lab, browser):
