@@ -94,6 +94,7 @@ IPYTHON_DIR := build/ipython
 
 lab: vendor db
 	$(BIN)/python -c "from courselab import startup; startup.profile('$(IPYTHON_DIR)')"
+	$(BIN)/jupyter trust $(EDITION)/*.ipynb >/dev/null  # ours: their stored SVG outputs show
 	IPYTHONDIR=$(abspath $(IPYTHON_DIR)) $(BIN)/jupyter lab $(LAB_ROOT) $(EDITION)/00-Start-Here.ipynb
 
 test: vendor lint unit nbval

@@ -149,15 +149,17 @@ def er_diagram(conn):
 
 
 def show_er_diagram(conn):
-    """Display the ER diagram: the Mermaid source, and a PNG drawn here for RISE.
+    """Display the ER diagram: the Mermaid source, and an SVG drawn here for RISE.
 
     JupyterLab and the HTML export draw the Mermaid source; RISE, which cannot, shows the
-    picture. text/plain stays the source (what nbval compares).
+    SVG, or the PNG of it while the notebook is not trusted. text/plain stays the source
+    (what nbval compares).
     """
     import base64
 
     from IPython.display import display
 
     source = diagram.mermaid(conn)
-    display({"text/vnd.mermaid": source, "image/png": base64.b64encode(diagram.png(conn)).decode(),
+    display({"text/vnd.mermaid": source, "image/svg+xml": diagram.svg(conn),
+             "image/png": base64.b64encode(diagram.png(conn)).decode(),
              "text/plain": source}, raw=True)

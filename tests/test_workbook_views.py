@@ -4,6 +4,7 @@ import sqlite3
 from types import SimpleNamespace
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from courselab import attempts, diagram, sqlmagic
@@ -38,6 +39,36 @@ def test_the_er_diagram_is_a_png_as_wide_as_its_columns_of_tables(make_db):
     assert width == expected and len(boxes) == 9
     x = {table: left for table, (left, _top, _h) in boxes.items()}
     assert x["courses"] < x["sections"] < x["lessons"] < x["progress"]
+
+
+def test_the_er_diagram_is_also_an_svg_of_the_same_size_identical_on_every_run(make_db):
+    import xml.etree.ElementTree as ET
+
+    conn = make_db(to="007", load=False)
+    picture = diagram.svg(conn)
+    root = ET.fromstring(picture.encode())
+    _columns, _keys, _boxes, (width, height) = diagram.layout(conn)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert float(root.get("width").removesuffix("pt")) * 100 / 72 == pytest.approx(width)
+    assert float(root.get("height").removesuffix("pt")) * 100 / 72 == pytest.approx(height)
+    assert "<text" not in picture  # glyphs as paths: the same picture without our fonts
+    assert diagram.svg(conn) == picture  # no date or random ids: a re-run stores no diff
+
+
+def test_the_er_diagram_output_carries_mermaid_svg_png_and_its_source_as_text(make_db,
+                                                                             monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from courselab import workbook
+
+    shown = []
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(shell.display_pub, "publish", lambda data, **_kw: shown.append(data))
+    conn = make_db(to="007", load=False)
+    workbook.show_er_diagram(conn)
+    (data,) = shown
+    assert set(data) == {"text/vnd.mermaid", "image/svg+xml", "image/png", "text/plain"}
+    assert data["text/plain"] == data["text/vnd.mermaid"] == diagram.mermaid(conn)
 
 
 def test_the_er_diagram_in_words_names_every_relationship(make_db):
