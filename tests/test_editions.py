@@ -293,6 +293,18 @@ def test_a_title_in_large_type_and_its_paragraph_gaps_count_towards_the_slide():
 
 
 @pytest.mark.parametrize("path", editions.series(editions.NOTEBOOKS), ids=lambda p: p.name)
+def test_a_migration_is_shown_at_most_a_slide_of_code_at_a_time(path):
+    # 24 lines of 15 px code fit a 1280x720 slide; one block (a header, a trigger) may not split
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or "show_migration(" not in cell.source:
+            continue
+        shown = "".join(o["data"]["text/markdown"] for o in cell.outputs if "data" in o)
+        blocks = shown.strip().strip("`").count("\n\n") + 1
+        lines = shown.count("\n")
+        assert lines <= 26 or blocks == 1, f"{cell.source} shows {lines} lines"
+
+
+@pytest.mark.parametrize("path", editions.series(editions.NOTEBOOKS), ids=lambda p: p.name)
 def test_no_slide_of_a_notebook_overflows_unless_one_cell_alone_does(path):
     nb = nbformat.read(path, as_version=4)
     pages, kinds = [], slides.slide_types(nb)
