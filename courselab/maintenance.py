@@ -75,14 +75,11 @@ def _verify_option(parser, what):
                         help=f"write nothing; exit 1 if {what} is stale")
 
 
-def register(commands):
-    """Add the `notebooks` group and `schema` to the CLI's subparsers `commands`."""
-    def command(parent, name, func, help_text, example):
-        sub = parent.add_parser(name, help=help_text, description=help_text,
-                                epilog=f"example: {example}")
-        sub.set_defaults(func=func, db=None)
-        return sub
+def register(commands, command):
+    """Add the `notebooks` group and `schema` to the CLI's subparsers `commands`.
 
+    `command(parent, name, func, help_text, example)` adds one (cli.add_command).
+    """
     group = command(commands, "notebooks", None,
                     "Maintain the notebook series and its generated editions.",
                     "courselab notebooks nav --verify")

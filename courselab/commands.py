@@ -1,0 +1,161 @@
+"""What each `courselab` command does: one function per command, given argparse's namespace.
+
+The command line (cli.py) parses the arguments and turns a CourselabError into one line;
+these functions print their results and raise CourselabError for what a person must fix.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+from . import bench, dashboard, engines, fixtures, migrate
+from .db import connect
+from .errors import CourselabError
+
+
+def _open(args, **options):
+    """(engine, connection) for the database `--db` names, SQLite or PostgreSQL."""
+    engine = engines.for_db(args.db)
+    return engine, engine.open(args.db, **options)
+
+
+def cmd_migrate(args):
+    engine, conn = _open(args, create=True)
+    done = engine.migrate(conn, args.migrations, args.to,
+                          on_step=lambda m: print(f"applied {m.up.name}"))
+    print(f"{args.db}: at version {engine.version(conn) or 0} ({len(done)} applied now)")
+
+
+def cmd_rollback(args):
+    engine, conn = _open(args)
+    engine.rollback(conn, args.migrations, args.to, args.force,
+                    on_step=lambda m: print(f"undone {m.down.name}"))
+    print(f"{args.db}: at version {engine.version(conn) or 0}")
+
+
+def cmd_status(args):
+    engine, conn = _open(args, readonly=True)
+    for migration, state in engine.status(conn, args.migrations):
+        print(f"{state:8} {migration.version} {migration.name}")
+
+
+def cmd_load(args):
+    engine, conn = _open(args)
+    loaded = engine.load(conn, args.directory)
+    summary = ", ".join(f"{table} {count}" for table, count in loaded.items())
+    print(f"loaded {sum(loaded.values())} rows: {summary}")
+
+
+def cmd_search(args):
+    engine, conn = _open(args)
+    for row in engine.search(conn, args.text, args.limit):
+        print(f"{row[0]}\t{row[1]}")
+
+
+def cmd_check(args):
+    engine, conn = _open(args)
+    if args.repair:
+        for change in engine.repair(conn) or ["nothing to repair"]:
+            print(f"repair: {change}")
+    results = engine.run_checks(conn, args.migrations)
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}")
+        for problem in result.problems:
+            print(f"     {problem}")
+    failed = [result for result in results if not result.ok]
+    if failed:
+        fixes = "; ".join(result.fix for result in failed)
+        raise CourselabError(f"{len(failed)} invariant(s) broken. To fix: {fixes}")
+
+
+def cmd_dashboard(args):
+    conn = connect(args.db, create=False)
+    for heading, report in dashboard.REPORTS:
+        rows = report(conn)
+        print(f"== {heading}")
+        print("\t".join(rows[0].keys()) if rows else "(none)")
+        for row in rows:
+            print("\t".join("" if value is None else str(value) for value in row))
+
+
+def cmd_generate(args):
+    engine, conn = _open(args)
+    start = time.perf_counter()
+    counts = engine.generate(conn, args.scale, args.seed, progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - start
+    total = sum(counts.values())
+    print(f"{args.db}: generated {total:,} rows ({args.scale}, seed {args.seed}) in "
+          f"{seconds:.1f} s, {total / seconds:,.0f} rows/s")
+    for table, count in counts.items():
+        print(f"  {table:12} {count:>10,}")
+
+
+def cmd_bench(args):
+    if args.grading:
+        from . import grade_bench  # starts kernels: only this measurement needs it
+
+        print(grade_bench.measure(args.grading, jobs=args.jobs, progress=sys.stderr.isatty()))
+        return
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = bench.run(args.scale, args.seed, workdir=args.out.parent,
+                       progress=sys.stderr.isatty(),
+                       say=lambda line: print(f"bench: {line}", file=sys.stderr))
+    args.out.write_text(report, encoding="utf-8")
+    print(report, end="")
+    print(f"bench: written to {args.out}", file=sys.stderr)
+
+
+def cmd_grade(args):
+    from . import grade, grade_report  # imports nbclient and matplotlib: only this command
+
+    if args.timeout < 1 or (args.jobs is not None and args.jobs < 1):
+        raise CourselabError("--timeout and --jobs take a whole number of at least 1")
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # fail now, not after grading
+    graded = grade.grade(args.submissions, grade.Limits(timeout=args.timeout), args.jobs,
+                         progress=not args.quiet and sys.stderr.isatty())
+    written = [*grade_report.write_csv(graded, args.out),
+               grade_report.write_report(graded, args.report or args.out.with_suffix(".html"))]
+    print(grade_report.summary_line(graded))
+    print("written: " + ", ".join(str(p) for p in written))
+
+
+def _confirm(question):
+    """Ask on stdin; only an answer starting with y is a yes (no input at all is a no)."""
+    print(question, end=" ", flush=True)
+    try:
+        return input().strip().lower().startswith("y")
+    except EOFError:
+        print()
+        return False
+
+
+def cmd_reset(args):
+    from . import editions  # imports nbformat: only this command needs it
+
+    replace, databases = editions.reset_plan(args.dir, args.notebooks or editions.NOTEBOOKS)
+    edited = [name for name in replace if (args.dir / name).exists()]
+    steps = [f"write {len(replace)} clean notebook(s) into {args.dir}/"
+             + (f" ({len(edited)} of them changed by you: your answers there are lost)"
+                if edited else ""),
+             f"delete {len(databases)} notebook database(s)"]
+    if args.db:
+        steps.append(f"rebuild {args.db} (all migrations, the fixtures)")
+    if not (replace or databases or args.db):
+        print(f"{args.dir}/ is already clean")
+        return
+    print("reset will " + "; ".join(steps) + ". Your other files stay as they are.")
+    if not args.yes and not _confirm("Reset? [y/N]"):
+        print("nothing changed (answer y, or pass --yes)")
+        return
+    editions.reset(args.dir, replace, databases)
+    if args.db:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(args.db)
+        migrate.migrate(conn)
+        loaded = fixtures.load(conn)
+        print(f"{args.db}: at version {migrate.current_version(conn)}, "
+              f"{sum(loaded.values())} fixture rows")
+        conn.close()
+    print(f"reset done: {len(replace)} notebook(s) written, {len(databases)} database(s) deleted")
