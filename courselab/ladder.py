@@ -79,7 +79,7 @@ def solution_text(exercise_id, folder="."):
 
 
 def judge_letters(exercise_id, answer, expected, compare):
-    """(ok, reason) for a letter question; `compare` is exercises.compare for the hash."""
+    """(ok, reason) for a letter question; `compare` is fingerprints.compare for the hash."""
     letters, value = expected["letters"], answer.value
     value = value.strip().lower() if isinstance(value, str) else value
     if expected.get("order"):

@@ -66,7 +66,7 @@ def database_of(exercise_id):
 
 
 def judge(exercise_id, answer, expected):
-    """(ok, reason) for a design exercise, as exercises.compare gives for a query."""
+    """(ok, reason) for a design exercise, as fingerprints.compare gives for a query."""
     if answer.error is not None:
         return False, f"your cell raised {type(answer.error).__name__}: {answer.error}; fix it " \
                       "and run it again"
