@@ -1,6 +1,6 @@
 """The migration runner: apply and undo numbered SQL files, each in one transaction.
 
-A migration is `NNN_name.sql` (up) with `NNN_name.down.sql` beside it. Each file is
+A migration is `NNN_name.sql` (up) with `NNN_name.down.sql` beside it (migration_files). Each is
 written for a person with the `sqlite3` shell: `BEGIN; ... INSERT INTO schema_migrations
 ...; COMMIT;`, with `PRAGMA foreign_keys=OFF;` before BEGIN for SQLite's table rebuild.
 The runner reads the file (sqlfile.parse refuses stray transaction statements), turns
@@ -13,17 +13,12 @@ foreign keys back on. Any failure rolls the whole file back.
 import re
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
 
-from . import guards, resources, sqlfile
+from . import guards, sqlfile
 from .db import transaction
 from .errors import MigrationError
-
-MIGRATIONS_DIR = resources.migrations_dir()
-UP_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-DOWN_PATTERN = re.compile(r"^(\d{3})_([a-z0-9_]+)\.down\.sql$")
+from .migration_files import MIGRATIONS_DIR as MIGRATIONS_DIR  # where callers look for it
+from .migration_files import Migration, discover
 
 CREATE_SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -32,58 +27,6 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     checksum   TEXT,
     applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 )"""
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One migration: its version, name and the paths of its up and down (or None) files."""
-
-    version: str
-    name: str
-    up: Path
-    down: Path | None
-
-    @cached_property
-    def checksum(self):
-        """SHA-256 of the up file's SQL: an edit of a statement changes it.
-
-        Comments, layout, line endings and a BOM do not count (sqlfile.checksum).
-        """
-        return sqlfile.checksum(self.up)
-
-    def matches(self, stored):
-        """Whether a checksum stored in schema_migrations is this file's (or its raw bytes')."""
-        return stored == self.checksum or stored in sqlfile.legacy_checksums(self.up)
-
-
-def discover(directory=None):
-    """List the migrations in `directory`, in order, refusing gaps, duplicates and strays."""
-    directory = Path(directory or MIGRATIONS_DIR)
-    if not directory.is_dir():
-        raise MigrationError(f"{directory}: no such migrations directory")
-    ups, downs = {}, {}
-    for path in sorted(directory.glob("*.sql")):
-        match = DOWN_PATTERN.match(path.name) or UP_PATTERN.match(path.name)
-        if not match:
-            raise MigrationError(f"{path.name}: not a migration name; use NNN_verb_noun.sql "
-                                 "and NNN_verb_noun.down.sql")
-        found = downs if path.name.endswith(".down.sql") else ups
-        version = match.group(1)
-        if version in found:
-            raise MigrationError(f"{path.name}: version {version} is already used by "
-                                 f"{found[version].name}; give it the next free number")
-        found[version] = path
-    migrations = []
-    for index, version in enumerate(sorted(ups), start=1):
-        if version != f"{index:03d}":
-            raise MigrationError(f"{ups[version].name}: expected version {index:03d} here; "
-                                 "migration numbers must run 001, 002, ... without gaps")
-        migrations.append(Migration(version, UP_PATTERN.match(ups[version].name).group(2),
-                                    ups[version], downs.get(version)))
-    for version, path in downs.items():
-        if version not in ups or path.name != ups[version].stem + ".down.sql":
-            raise MigrationError(f"{path.name}: no matching up migration")
-    return migrations
 
 
 def ensure_table(conn):
@@ -151,15 +94,8 @@ def migrate(conn, directory=None, to=None, on_step=None):
         raise MigrationError(f"database is at {current_version(conn)}, above {target or 0}; "
                              "use rollback to go down")
     _upgrade_checksums(conn, migrations)
-    done = []
-    for migration in migrations:
-        if migration.version > target:
-            break
-        if _run(conn, migration, up=True):
-            done.append(migration)
-            if on_step:
-                on_step(migration)
-    return done
+    pending = [m for m in migrations if m.version <= target]
+    return _apply_each(conn, pending, up=True, keep_rows=False, on_step=on_step)
 
 
 def rollback(conn, directory=None, to=None, force=False, on_step=None):
@@ -185,10 +121,15 @@ def rollback(conn, directory=None, to=None, force=False, on_step=None):
                                  f"{migration.up.stem}.down.sql beside it")
     if not force:
         _dry_run(conn, undo)
+    # Rows are counted again in each file's own transaction: some may have come since the dry run.
+    return _apply_each(conn, undo, up=False, keep_rows=not force, on_step=on_step)
+
+
+def _apply_each(conn, migrations, up, keep_rows, on_step):
+    """Run each file in turn (up or down); the ones this call ran, `on_step` told of each."""
     done = []
-    for migration in undo:
-        # Counted again in each file's own transaction: rows may have come since the dry run.
-        if _run(conn, migration, up=False, keep_rows=not force):
+    for migration in migrations:
+        if _run(conn, migration, up, keep_rows):
             done.append(migration)
             if on_step:
                 on_step(migration)

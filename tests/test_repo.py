@@ -80,3 +80,28 @@ def test_every_migration_is_applied_by_a_notebook():
     missing = [m.up.name for m in MIGRATIONS
                if not re.search(rf"to=\\\\?\"{m.version}\\\\?\"", text)]
     assert missing == []
+
+
+PACKAGE = sorted((REPO / "courselab").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", PACKAGE, ids=lambda p: p.name)
+def test_each_module_stays_small_enough_to_read_in_one_sitting(module):
+    lines = module.read_text(encoding="utf-8").count("\n")
+    assert lines <= 300, f"{module.name} has {lines} lines; split it by concern"
+
+
+def _users_of_the_package():
+    """The text of everything that may import a module: the package, the notebooks, the Makefile."""
+    return {p: p.read_text(encoding="utf-8") for p in [*PACKAGE, *NOTEBOOKS, REPO / "Makefile"]}
+
+
+@pytest.mark.parametrize("module", [p for p in PACKAGE if p.stem not in ("__init__", "__main__")],
+                         ids=lambda p: p.name)
+def test_each_module_is_imported_by_a_module_a_notebook_or_the_makefile(module):
+    # a module nobody imports is dead code (cli is the entry point that pyproject names)
+    pattern = re.compile(rf"(from \.|from courselab|import courselab\.)[\w.]*\b{module.stem}\b"
+                         rf"|from (\.|courselab) import [\w, ()\\n]*\b{module.stem}\b")
+    users = [p for p, text in _users_of_the_package().items()
+             if p != module and pattern.search(text)]
+    assert module.stem == "cli" or users, f"{module.name} is imported by no module or notebook"
