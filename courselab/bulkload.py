@@ -74,11 +74,14 @@ def recomputed_columns():
 
 
 def rebuilt_indexes(conn, tables):
-    """Names of the external-content FTS5 tables whose content is one of `tables`."""
+    """Names of the external-content FTS5 tables whose content is one of `tables`.
+
+    The content table may be named bare or quoted any way SQLite allows: 'x', "x", [x], `x`.
+    """
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
                         "AND sql LIKE 'CREATE VIRTUAL TABLE%fts5%'")
     return [name for name, sql in rows
-            if (m := re.search(r"content\s*=\s*'?(\w+)", sql)) and m.group(1) in tables]
+            if (m := re.search(r"content\s*=\s*['\"\[`]?(\w+)", sql)) and m.group(1) in tables]
 
 
 def _writes(trigger_sql):

@@ -121,3 +121,30 @@ def test_every_foreign_key_link_on_the_enrollments_page_opens_its_row(site):
             pytest.fail(f"{link}: {exc.code}")
         assert len(rows) == 1, link
 
+
+
+def _sqlite_utils_search(database, text):
+    return subprocess.run([BROWSE_BIN / "sqlite-utils", "search", database, "courses", text],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_sqlite_utils_search_finds_courses_through_the_full_text_index(database):
+    found = _sqlite_utils_search(database, "sql")
+    assert found.returncode == 0, found.stderr
+    assert sorted(r["id"] for r in json.loads(found.stdout)) == _fts_ids(database, "sql") != []
+
+
+def test_sqlite_utils_finds_no_index_as_010_declared_it(database, tmp_path):
+    # why 018 exists: 010's `content=courses` is not what sqlite-utils looks for
+    import shutil
+
+    from courselab import migrate
+    from courselab.db import connect
+
+    copy = tmp_path / "at017.db"
+    shutil.copy(database, copy)
+    with connect(copy) as conn:
+        migrate.rollback(conn, to="017")
+    conn.close()
+    found = _sqlite_utils_search(copy, "sql")
+    assert found.returncode != 0 and "not configured for full-text search" in found.stderr

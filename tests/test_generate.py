@@ -296,3 +296,12 @@ def test_cli_generate_into_a_missing_database_is_one_line(cli):
     result = cli("generate", "--db", "missing.db")
     assert result.returncode == 1 and "no such database" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("content", ["courses", "'courses'", '"courses"', "[courses]", "`courses`"])
+def test_an_fts_index_is_rebuilt_however_its_content_table_is_quoted(content):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE courses (title TEXT)")
+    conn.execute(f"CREATE VIRTUAL TABLE idx USING fts5(title, content={content})")
+    conn.execute("CREATE VIRTUAL TABLE other USING fts5(title, content=lessons)")
+    assert bulkload.rebuilt_indexes(conn, ["courses"]) == ["idx"]

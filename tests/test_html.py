@@ -256,3 +256,11 @@ def test_every_plot_of_a_notebook_is_an_image_on_its_page(site):
             plots = [o for o in _outputs(name, "image/png")
                      if "text/vnd.mermaid" not in o["data"]]  # a diagram: drawn by mermaid
             assert page["images"] >= len(plots), name
+
+
+def test_without_npm_or_the_vendored_file_the_export_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on it
+    from courselab.errors import CourselabError
+
+    with pytest.raises(CourselabError, match=r"install npm, or put its dist/mermaid.min.js at"):
+        nbtools.mermaid_js(cache=tmp_path / "vendor")

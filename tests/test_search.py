@@ -93,3 +93,27 @@ def test_an_accented_word_among_others_is_a_valid_query(db):
     add_course(db, "c-new", unicodedata.normalize("NFD", "Résumé writing for café owners"))
     assert ids(search_courses(db, "writing résumé café")) == ["c-new"]
     assert checks.fts_problems(db) == []
+
+
+FTS_SQL = "SELECT sql FROM sqlite_master WHERE name = 'courses_fts'"
+
+
+def test_018_declares_the_index_content_quoted_and_its_rollback_as_010_wrote_it(db):
+    from courselab import migrate
+
+    assert 'content="courses"' in db.execute(FTS_SQL).fetchone()[0]
+    found = ids(search_courses(db, "sql"))
+    migrate.rollback(db, to="017")
+    assert "content=courses," in db.execute(FTS_SQL).fetchone()[0]
+    assert ids(search_courses(db, "sql")) == found != []
+    migrate.migrate(db)
+    assert ids(search_courses(db, "sql")) == found
+    assert [r.name for r in checks.run_checks(db) if not r.ok] == []
+
+
+def test_the_index_018_declares_again_follows_every_change_to_courses(db):
+    db.execute("UPDATE courses SET title = 'Quantum basics' WHERE id = 'c-sql'")
+    assert ids(search_courses(db, "quantum")) == ["c-sql"]
+    assert "c-sql" not in ids(search_courses(db, "fundamentals"))
+    db.execute("DELETE FROM courses WHERE id = 'c-sql'")
+    assert ids(search_courses(db, "quantum")) == []
