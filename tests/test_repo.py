@@ -105,3 +105,11 @@ def test_each_module_is_imported_by_a_module_a_notebook_or_the_makefile(module):
     users = [p for p, text in _users_of_the_package().items()
              if p != module and pattern.search(text)]
     assert module.stem == "cli" or users, f"{module.name} is imported by no module or notebook"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2].isdigit()],
+                         ids=lambda p: p.name)
+def test_each_notebook_states_its_time_in_minutes_in_its_introduction(path):
+    intro = json.loads(path.read_text())["cells"][1]
+    assert re.search(r"About \d+ minutes", "".join(intro["source"])), \
+        f"{path.name}: its introduction says no 'About N minutes'"
