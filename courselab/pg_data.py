@@ -13,8 +13,33 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from . import migrate, postgres
-from .checks import COUNTERS, EPSILON, REPAIR, ROW_LABELS, Result
+from .checks import COUNTERS, EPSILON, REPAIR, ROW_LABELS, Counter, Result
 from .errors import FixtureError, MigrationError
+
+# The lessons of the enrollment's (the alias c's) course that its user completed.
+_LESSONS_DONE = """(SELECT COUNT(*) FROM progress p
+    JOIN lessons l  ON l.id = p.lesson_id
+    JOIN sections s ON s.id = l.section_id
+    WHERE p.user_id = c.user_id AND s.course_id = c.course_id)"""
+
+# 009's counters and 017's (courselab.progress_counters on SQLite). Enrollments come first:
+# recomputed with the triggers on (check --repair), a change of lessons_done moves its
+# course's sum, which is then set to its truth after.
+PG_COUNTERS = (
+    Counter("enrollments", "lessons_done", _LESSONS_DONE, "017"),
+    Counter("enrollments", "course_title", "(SELECT title FROM courses WHERE id = c.course_id)",
+            "017"),
+    *COUNTERS,
+    Counter("courses", "lessons_done_sum", """(SELECT COUNT(*) FROM enrollments e
+        JOIN progress p ON p.user_id = e.user_id
+        JOIN lessons l  ON l.id = p.lesson_id
+        JOIN sections s ON s.id = l.section_id AND s.course_id = e.course_id
+        WHERE e.course_id = c.id)""", "017"),
+    Counter("courses", "completed_count",
+            "(SELECT COUNT(e.completed_at) FROM enrollments e WHERE e.course_id = c.id)", "017"),
+)
+TEXT_COPIES = {"course_title"}  # compared as text; every other counter as a number
+PG_ROW_LABELS = {**ROW_LABELS, "enrollments": "'enrollment ' || c.user_id || '/' || c.course_id"}
 
 
 def load_order(conn):
@@ -82,9 +107,9 @@ def search_courses(conn, text, limit=20):
 
 
 def kept_counters(conn):
-    """The counters of checks.COUNTERS promised at this database's version."""
+    """The counters of PG_COUNTERS promised at this database's version."""
     top = postgres.current_version(conn)
-    return [c for c in COUNTERS if c.since <= top]
+    return [c for c in PG_COUNTERS if c.since <= top]
 
 
 def counter_drift(conn):
@@ -94,17 +119,26 @@ def counter_drift(conn):
     for table in dict.fromkeys(c.table for c in counters):
         mine = [k for k in counters if k.table == table]
         select = ", ".join(f"c.{k.column}, {k.truth}" for k in mine)
-        wrong = " OR ".join(f"c.{k.column}::float8 IS DISTINCT FROM ({k.truth})::float8"
+        wrong = " OR ".join(f"c.{k.column}{_cast(k)} IS DISTINCT FROM ({k.truth}){_cast(k)}"
                             for k in mine)
-        for row in conn.execute(f"SELECT {ROW_LABELS[table]}, {select} FROM {table} c "
+        for row in conn.execute(f"SELECT {PG_ROW_LABELS[table]}, {select} FROM {table} c "
                                 f"WHERE {wrong} ORDER BY 1"):
             for index, counter in enumerate(mine):
                 found, expected = row[1 + 2 * index], row[2 + 2 * index]
-                if (found is None) != (expected is None) or (
-                        found is not None and abs(float(found) - float(expected)) > EPSILON):
+                if not _same(counter, found, expected):
                     problems.append(f"{row[0]}: {counter.column} is {found}, "
                                     f"expected {expected}")
     return problems
+
+
+def _cast(counter):
+    return "" if counter.column in TEXT_COPIES else "::float8"
+
+
+def _same(counter, found, expected):
+    if counter.column in TEXT_COPIES or found is None or expected is None:
+        return found == expected
+    return abs(float(found) - float(expected)) <= EPSILON
 
 
 def recompute_counters(conn):

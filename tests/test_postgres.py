@@ -199,10 +199,36 @@ def test_check_finds_counters_wrong_while_their_triggers_are_disabled(loaded):
     assert pg_data.counter_drift(loaded) == []
 
 
+def test_check_finds_and_repair_fixes_a_progress_counter_and_a_title_copy(loaded):
+    loaded.execute("ALTER TABLE enrollments DISABLE TRIGGER USER")
+    loaded.execute("UPDATE enrollments SET lessons_done = lessons_done + 5, course_title = 'x' "
+                   "WHERE user_id = 'u-ada' AND course_id = 'c-sql'")
+    loaded.execute("ALTER TABLE enrollments ENABLE TRIGGER USER")
+    drift = pg_data.counter_drift(loaded)
+    assert any(p.startswith("enrollment u-ada/c-sql: lessons_done is") for p in drift), drift
+    assert any("course_title is x" in p for p in drift), drift
+    assert pg_data.repair(loaded)
+    assert pg_data.counter_drift(loaded) == []
+
+
+def test_a_progress_insert_moves_the_sums_the_dashboard_reads(loaded):
+    user, course, lesson = loaded.execute(
+        "SELECT e.user_id, e.course_id, MIN(l.id) FROM enrollments e "
+        "JOIN sections s ON s.course_id = e.course_id JOIN lessons l ON l.section_id = s.id "
+        "WHERE l.id NOT IN (SELECT lesson_id FROM progress p WHERE p.user_id = e.user_id) "
+        "GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 1").fetchone()
+    sums = "SELECT lessons_done_sum FROM courses WHERE id = %s"
+    before = loaded.execute(sums, (course,)).fetchone()[0]
+    loaded.execute("INSERT INTO progress (user_id, lesson_id) VALUES (%s, %s)", (user, lesson))
+    assert loaded.execute(sums, (course,)).fetchone()[0] == before + 1
+
+
 @pytest.mark.parametrize("damage, expected", [
     ("DROP INDEX idx_reviews_user_id", "index idx_reviews_user_id is missing"),
     ("DROP TRIGGER lesson_count_update ON lessons", "trigger lesson_count_update is missing"),
     ("DROP INDEX courses_fts", "courses_fts"),
+    ("DROP TRIGGER lessons_done_lesson_delete ON lessons",
+     "trigger lessons_done_lesson_delete is missing"),
     ("CREATE INDEX mine ON users(name)", "index mine is not made by any applied migration"),
 ])
 def test_check_reports_schema_drift_from_the_applied_migrations(loaded, damage, expected):

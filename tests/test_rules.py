@@ -47,6 +47,12 @@ class Platform:
                 assert same, f"{self.engine}: course {row[0]}: {name} {found} != {expected}"
         return True
 
+    def no_counter_drifts(self):
+        """Every counter of 009 and 017, as the engine's `courselab check` sees them."""
+        drift = (checks if self.engine == "sqlite" else pg_data).counter_drift(self.conn)
+        assert drift == [], f"{self.engine}: {drift[:3]}"
+        return True
+
 
 def _psycopg_error():
     import psycopg
@@ -221,3 +227,70 @@ def test_an_answered_question_cannot_move_to_another_quiz(platform):
     other = platform.value("SELECT MIN(id) FROM quizzes WHERE id <> ?", quiz)
     assert "answers" in platform.refused("UPDATE questions SET quiz_id = ? WHERE id = ?",
                                          other, question)
+
+
+def _lessons_done(platform, user, course):
+    return platform.value("SELECT lessons_done FROM enrollments WHERE user_id = ? "
+                          "AND course_id = ?", user, course)
+
+
+def _lesson_not_done(platform, user, course):
+    return platform.value(
+        "SELECT MIN(l.id) FROM lessons l JOIN sections s ON s.id = l.section_id "
+        "WHERE s.course_id = ? AND l.id NOT IN (SELECT lesson_id FROM progress WHERE user_id = ?)",
+        course, user)
+
+
+def test_progress_keeps_lessons_done_through_insert_move_and_delete(platform):
+    user, course = platform.run("SELECT user_id, course_id FROM enrollments "
+                                "ORDER BY user_id, course_id")[0]
+    before = _lessons_done(platform, user, course)
+    lesson = _lesson_not_done(platform, user, course)
+    platform.run("INSERT INTO progress (user_id, lesson_id) VALUES (?, ?)", user, lesson)
+    assert _lessons_done(platform, user, course) == before + 1
+    assert platform.no_counter_drifts()
+    other = platform.value("SELECT MIN(l.id) FROM lessons l JOIN sections s ON "
+                           "s.id = l.section_id WHERE s.course_id <> ? AND l.id NOT IN "
+                           "(SELECT lesson_id FROM progress WHERE user_id = ?)", course, user)
+    platform.run("UPDATE progress SET lesson_id = ? WHERE user_id = ? AND lesson_id = ?",
+                 other, user, lesson)
+    assert _lessons_done(platform, user, course) == before
+    assert platform.no_counter_drifts()
+    platform.run("DELETE FROM progress WHERE user_id = ?", user)
+    assert _lessons_done(platform, user, course) == 0
+    assert platform.no_counter_drifts()
+
+
+def test_a_re_created_enrollment_counts_the_progress_its_user_kept(platform):
+    user, course = platform.run("SELECT e.user_id, e.course_id FROM enrollments e WHERE "
+                                "e.lessons_done > 0 ORDER BY 1, 2")[0]
+    kept = _lessons_done(platform, user, course)
+    platform.run("DELETE FROM enrollments WHERE user_id = ? AND course_id = ?", user, course)
+    assert platform.no_counter_drifts()
+    platform.run("INSERT INTO enrollments (user_id, course_id) VALUES (?, ?)", user, course)
+    assert _lessons_done(platform, user, course) == kept
+    platform.run("UPDATE enrollments SET completed_at = '2026-06-01 10:00:00' "
+                 "WHERE user_id = ? AND course_id = ?", user, course)
+    assert platform.no_counter_drifts()
+
+
+def test_lessons_and_sections_moved_or_deleted_take_their_progress_along(platform):
+    section = platform.value("SELECT MIN(s.id) FROM sections s JOIN lessons l ON "
+                             "l.section_id = s.id JOIN progress p ON p.lesson_id = l.id")
+    lesson = platform.value("SELECT MIN(l.id) FROM lessons l JOIN progress p ON "
+                            "p.lesson_id = l.id WHERE l.section_id = ?", section)
+    target = platform.value("SELECT MIN(id) FROM sections WHERE course_id <> "
+                            "(SELECT course_id FROM sections WHERE id = ?)", section)
+    platform.run("UPDATE lessons SET section_id = ? WHERE id = ?", target, lesson)
+    assert platform.no_counter_drifts()
+    platform.run("UPDATE sections SET course_id = 'c-nosql' WHERE id = ?", section)
+    assert platform.no_counter_drifts()
+    platform.run("DELETE FROM lessons WHERE id = ?", lesson)
+    assert platform.no_counter_drifts()
+    platform.run("DELETE FROM sections WHERE id = ?", section)
+    assert platform.no_counter_drifts()
+    platform.run("UPDATE courses SET title = 'Renamed' WHERE id = 'c-sql'")
+    assert platform.value("SELECT MIN(course_title) FROM enrollments "
+                          "WHERE course_id = 'c-sql'") == "Renamed"
+    platform.run("DELETE FROM courses WHERE id = 'c-design'")
+    assert platform.no_counter_drifts()
