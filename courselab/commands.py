@@ -69,13 +69,13 @@ def cmd_check(args):
 
 
 def cmd_dashboard(args):
-    conn = connect(args.db, create=False)
+    conn = engines.for_db(args.db).open(args.db)
     for heading, report in dashboard.REPORTS:
-        rows = report(conn)
+        rows = [dict(row) for row in report(conn)]
         print(f"== {heading}")
-        print("\t".join(rows[0].keys()) if rows else "(none)")
+        print("\t".join(rows[0]) if rows else "(none)")
         for row in rows:
-            print("\t".join("" if value is None else str(value) for value in row))
+            print("\t".join("" if value is None else str(value) for value in row.values()))
 
 
 def cmd_generate(args):

@@ -1,14 +1,16 @@
 """The admin dashboard: five questions about the platform, one function each.
 
-Each function returns sqlite3 rows in a fixed order (ties broken by id), so a table or
-chart built from them is the same on every run. Two reports read the progress counters
-(courselab.progress_counters) when the database has them, and compute the same rows from
-the base tables before that migration.
+Each function returns rows in a fixed order (ties broken by id), so a table or chart built
+from them is the same on every run: sqlite3 rows on SQLite, dicts on PostgreSQL (a psycopg
+connection), read by column name on both. The SQL is written once for both engines. Two
+reports read the progress counters (courselab.progress_counters) when the database has them,
+and compute the same rows from the base tables before that migration.
 """
 
 import gc
+import re
 
-from . import progress_counters
+from . import postgres, progress_counters
 
 # How many reviews' worth of the platform-wide mean every course starts with. A course
 # needs about this many reviews before its own ratings weigh as much as the prior.
@@ -31,7 +33,7 @@ WITH prior AS (SELECT SUM(rating_sum) * 1.0 / SUM(review_count) AS mean FROM cou
 SELECT c.id,
        c.title,
        c.review_count,
-       ROUND(c.avg_rating, 2)                                             AS avg_rating,
+       ROUND(CAST(c.avg_rating AS NUMERIC), 2)                            AS avg_rating,
        ROUND((:m * prior.mean + c.rating_sum) / (:m + c.review_count), 2) AS bayesian_rating
 FROM courses c, prior
 WHERE c.review_count > 0
@@ -84,8 +86,11 @@ ORDER BY e.enrolled_at, e.user_id, e.course_id
 # 100 * done / (lessons * enrollments), rounded half up to 1 decimal in integers:
 # floor((2000 * done + d) / (2 * d)) / 10 with d = lessons * enrollments. A float AVG of
 # per-enrollment percentages rounds some exact halves down (12.25 summed as 12.2499...).
+# The same on both engines: the first division is an integer's (PostgreSQL's SUM of a
+# BIGINT is a NUMERIC, hence the cast), the last a float's (`/ 10.0` would be a NUMERIC).
 ROUNDED_COMPLETION = """CASE WHEN {n} > 0 AND {lessons} > 0 THEN
-           ((2000 * {done} + {lessons} * {n}) / (2 * {lessons} * {n})) / 10.0 END"""
+           CAST(CAST(2000 * {done} + {lessons} * {n} AS BIGINT) / (2 * {lessons} * {n})
+                AS DOUBLE PRECISION) / 10 END"""
 
 # With the progress counters and those of 009: one row per course, nothing joined.
 COMPLETION_RATES = f"""
@@ -132,9 +137,25 @@ ORDER BY avg_completion DESC NULLS LAST, c.id
 """
 
 
+def _rows(conn, sql, params=None):
+    """Run a report on SQLite or PostgreSQL; rows readable by column name."""
+    if postgres.is_connection(conn):
+        from psycopg.rows import dict_row
+
+        with conn.cursor(row_factory=dict_row) as cursor:
+            return cursor.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params).fetchall()
+    return conn.execute(sql, params or {}).fetchall()
+
+
+def _has_progress_counters(conn):
+    if postgres.is_connection(conn):
+        return postgres.current_version(conn) >= "017"
+    return progress_counters.kept(conn)
+
+
 def most_popular_courses(conn, limit=10):
     """Courses by enrollments, most first: (id, title, is_published, enrollment_count)."""
-    return conn.execute(MOST_POPULAR, {"limit": limit}).fetchall()
+    return _rows(conn, MOST_POPULAR, {"limit": limit})
 
 
 def highest_rated_courses(conn, limit=10, prior_weight=PRIOR_WEIGHT):
@@ -144,7 +165,7 @@ def highest_rated_courses(conn, limit=10, prior_weight=PRIOR_WEIGHT):
     2 places). prior_weight is m, the number of imaginary reviews at the platform's mean
     rating that every course starts with; 0 gives the plain average.
     """
-    return conn.execute(HIGHEST_RATED, {"limit": limit, "m": prior_weight}).fetchall()
+    return _rows(conn, HIGHEST_RATED, {"limit": limit, "m": prior_weight})
 
 
 def courses_without_reviews(conn):
@@ -152,7 +173,7 @@ def courses_without_reviews(conn):
 
     Rows have id, title, is_published, enrollment_count.
     """
-    return conn.execute(WITHOUT_REVIEWS).fetchall()
+    return _rows(conn, WITHOUT_REVIEWS)
 
 
 def enrolled_never_started(conn):
@@ -161,13 +182,13 @@ def enrolled_never_started(conn):
     Rows have user_id, name, course_id, title, enrolled_at; a user appears once per
     course they never started.
     """
-    sql = NEVER_STARTED if progress_counters.kept(conn) else NEVER_STARTED_SET_WISE
+    sql = NEVER_STARTED if _has_progress_counters(conn) else NEVER_STARTED_SET_WISE
     # 150,000 rows on the large dataset: Python's cycle collector would walk the growing
     # list of rows over and over (a fifth of the time), and rows cannot form cycles.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return conn.execute(sql).fetchall()
+        return _rows(conn, sql)
     finally:
         if enabled:
             gc.enable()
@@ -181,8 +202,8 @@ def completion_rates(conn):
     enrollment or no lesson; exact, rounded half up) and completed (enrollments with
     completed_at set).
     """
-    sql = COMPLETION_RATES if progress_counters.kept(conn) else COMPLETION_RATES_SET_WISE
-    return conn.execute(sql).fetchall()
+    sql = COMPLETION_RATES if _has_progress_counters(conn) else COMPLETION_RATES_SET_WISE
+    return _rows(conn, sql)
 
 
 # The dashboard in reading order: (heading, function of a connection).

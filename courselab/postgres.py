@@ -37,6 +37,11 @@ def is_url(db):
     return str(db).startswith(URL_PREFIXES)
 
 
+def is_connection(conn):
+    """True when `conn` is a psycopg connection (a PostgreSQL server), not sqlite3's."""
+    return type(conn).__module__.startswith("psycopg")
+
+
 def connect(url):
     """Open a psycopg connection in autocommit mode (transactions are explicit)."""
     try:
