@@ -182,12 +182,14 @@ def dashboard_rows(conn, budget):
     return rows
 
 
-def run(scale="large", seed=0, workdir=None, progress=False, budget=0.3, say=print):
+def run(scale="large", seed=0, workdir=None, progress=False, budget=0.3, say=print,
+        pg_url=None):
     """Build the dataset and run every comparison; return the report as markdown.
 
     `workdir` holds the databases (a temporary directory inside it, removed at the end);
     `budget` is the seconds spent repeating each fast measurement (the best run counts);
-    `say` receives a line as each part starts.
+    `say` receives a line as each part starts. With `pg_url` (an empty PostgreSQL database)
+    the same dataset is also loaded there and the engines compared (bench_engines).
     """
     sections = []
     with tempfile.TemporaryDirectory(dir=workdir, prefix="bench-") as tmp:
@@ -218,4 +220,10 @@ def run(scale="large", seed=0, workdir=None, progress=False, budget=0.3, say=pri
                          progress_write_rows(copy)))
         copy.close()
         conn.close()
+        if pg_url:
+            from .bench_engines import engine_rows  # imports psycopg: only with --pg
+
+            say("the same dataset on PostgreSQL: the load and the dashboard")
+            sections.append(("SQLite against PostgreSQL: the load and the dashboard",
+                             engine_rows(pg_url, scale, seed, tmp)))
     return "\n\n".join(f"### {title}\n\n{table(rows)}" for title, rows in sections) + "\n"

@@ -136,6 +136,9 @@ def build_parser():
                      help="seed of the dataset (default 0)")
     sub.add_argument("--out", type=Path, default=Path("build/bench.md"),
                      help="markdown file to write (default: build/bench.md)")
+    sub.add_argument("--pg", metavar="URL", default=None,
+                     help="also load the dataset into this empty PostgreSQL database "
+                          "(postgresql://...) and compare the load and the dashboard with SQLite")
 
     sub = command("grade", run.cmd_grade,
                   "Grade a class: re-run every submitted notebook (stored outputs are never "

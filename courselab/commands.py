@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench, dashboard, engines, fixtures, migrate
+from . import bench, dashboard, engines, fixtures, migrate, postgres
 from .db import connect
 from .errors import CourselabError
 
@@ -96,9 +96,12 @@ def cmd_bench(args):
 
         print(grade_bench.measure(args.grading, jobs=args.jobs, progress=sys.stderr.isatty()))
         return
+    if args.pg is not None and not postgres.is_url(args.pg):
+        raise CourselabError(f"--pg {args.pg!r}: not a PostgreSQL URL; give "
+                             "postgresql://user@host:port/dbname")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = bench.run(args.scale, args.seed, workdir=args.out.parent,
-                       progress=sys.stderr.isatty(),
+                       progress=sys.stderr.isatty(), pg_url=args.pg,
                        say=lambda line: print(f"bench: {line}", file=sys.stderr))
     args.out.write_text(report, encoding="utf-8")
     print(report, end="")

@@ -141,12 +141,39 @@ def _same(counter, found, expected):
     return abs(float(found) - float(expected)) <= EPSILON
 
 
+# 017's counters recomputed with joins rather than a subquery per row (a pass over progress,
+# then one over enrollments): enrollments first, then the sums of their courses.
+RECOMPUTE_017 = (
+    """UPDATE enrollments AS e SET course_title = x.title, lessons_done = x.n
+    FROM (SELECT e2.user_id, e2.course_id, c.title, COALESCE(d.n, 0) AS n
+          FROM enrollments e2
+          JOIN courses c ON c.id = e2.course_id
+          LEFT JOIN (SELECT p.user_id, s.course_id, COUNT(*) AS n
+                     FROM progress p
+                     JOIN lessons l  ON l.id = p.lesson_id
+                     JOIN sections s ON s.id = l.section_id
+                     GROUP BY p.user_id, s.course_id) d
+                 ON d.user_id = e2.user_id AND d.course_id = e2.course_id) AS x
+    WHERE e.user_id = x.user_id AND e.course_id = x.course_id
+      AND (e.course_title IS DISTINCT FROM x.title OR e.lessons_done <> x.n)""",
+    """UPDATE courses AS c SET lessons_done_sum = x.done, completed_count = x.completed
+    FROM (SELECT c2.id, COALESCE(SUM(e.lessons_done), 0) AS done,
+                 COUNT(e.completed_at) AS completed
+          FROM courses c2 LEFT JOIN enrollments e ON e.course_id = c2.id
+          GROUP BY c2.id) AS x
+    WHERE c.id = x.id AND (c.lessons_done_sum <> x.done OR c.completed_count <> x.completed)""",
+)
+
+
 def recompute_counters(conn):
-    """Set every kept counter to its aggregate, one UPDATE per table (set-wise)."""
-    counters = kept_counters(conn)
+    """Set every kept counter to its aggregate: 009's one UPDATE per table, then 017's."""
+    counters = [k for k in kept_counters(conn) if k.since != "017"]
     for table in dict.fromkeys(c.table for c in counters):
         assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
         conn.execute(f"UPDATE {table} AS c SET {assignments}")
+    if postgres.current_version(conn) >= "017":
+        for statement in RECOMPUTE_017:
+            conn.execute(statement)
 
 
 def search_problems(conn):

@@ -1,5 +1,7 @@
 """The admin dashboard on a real PostgreSQL server: the same five reports, the same rows."""
 
+import re
+
 import pytest
 
 from courselab import dashboard, fixtures, generate, pg_data, pg_generate, postgres
@@ -63,3 +65,32 @@ def test_courselab_dashboard_prints_the_reports_from_postgresql(pg, pg_url, cli)
         assert f"== {heading}\n" in result.stdout
     assert "\nid\ttitle\tis_published\tenrollment_count\nc-sql\tSQL Fundamentals\t1\t4\n" \
         in result.stdout
+
+
+def test_bench_compares_the_load_and_every_report_on_both_engines(pg_url, tmp_path):
+    from courselab import bench_engines
+
+    rows = bench_engines.engine_rows(pg_url, "class", seed=1, directory=tmp_path)
+    assert [r.comparison for r in rows] == [
+        "load of the class dataset: PostgreSQL (COPY) vs SQLite (bulk load)",
+        *(f"dashboard, {heading.lower()}: PostgreSQL vs SQLite"
+          for heading, _ in dashboard.REPORTS),
+        "dashboard, all five reports: PostgreSQL vs SQLite"]
+    assert all(re.fullmatch(r"[\d,.]+×( \(slower\))?", r.ratio) for r in rows), rows
+    with postgres.connect(pg_url) as pg:
+        assert pg_data.counter_drift(pg) == []
+
+
+def test_cli_bench_with_pg_writes_the_engine_section(pg_url, cli, tmp_path):
+    out = tmp_path / "bench.md"
+    result = cli("bench", "--scale", "class", "--out", out, "--pg", pg_url, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "### SQLite against PostgreSQL: the load and the dashboard" in out.read_text()
+
+
+def test_cli_bench_refuses_a_pg_option_that_is_not_a_url(cli, tmp_path):
+    result = cli("bench", "--scale", "class", "--out", tmp_path / "b.md", "--pg", "big.db")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "courselab bench: --pg 'big.db': not a PostgreSQL URL; give "
+        "postgresql://user@host:port/dbname"]
