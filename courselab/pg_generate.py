@@ -4,8 +4,8 @@ The rows are the very rows SQLite's `generate` loads (same scale, same seed). CO
 PostgreSQL's bulk path; inside one transaction the user triggers of the loaded tables
 (the counters of 009 and 017, the enrollment rule of 011) are disabled, so each row is not a
 trigger call, while the foreign keys, which are internal triggers, stay enforced. Before
-the commit the counters are recomputed (pg_data.recompute_counters) and the triggers enabled again; ANALYZE
-then gives the planner statistics for the new rows.
+the commit the counters are recomputed (pg_data.recompute_counters) and the triggers are
+enabled again; ANALYZE then gives the planner statistics for the new rows.
 """
 
 from . import bulkload, generate, pg_data, postgres
