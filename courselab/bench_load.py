@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 
 from . import bulkload, generate, migrate
-from .db import connect, transaction
+from .db import connect, schema_sql, transaction
 from .timing import Row, Stopwatch, clocked, duration
 
 
 def keyed_tables(source, target, schema="main"):
     """Create in `target` (schema `schema`) the loaded tables exactly as `source` defines them."""
     for table in generate.COLUMNS:
-        sql = source.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        sql = schema_sql(source, table)
         target.execute(sql.replace(f"CREATE TABLE {table}", f"CREATE TABLE {schema}.{table}", 1))
 
 

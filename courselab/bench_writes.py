@@ -9,7 +9,7 @@ import re
 from contextlib import contextmanager
 
 from . import migrate, progress_counters
-from .db import transaction
+from .db import schema_sql, transaction
 from .timing import Row, duration, per_statement, speedup
 
 # The course text's triggers, rebuilt in a copy to be measured against ours.
@@ -50,7 +50,7 @@ def schema_changed(conn, change, undo):
 
 def swapped_trigger(conn, name, sql):
     """schema_changed() that replaces trigger `name` by `sql`, and puts it back."""
-    ours = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+    ours = schema_sql(conn, name)
     return schema_changed(conn, [f"DROP TRIGGER {name}", sql], [f"DROP TRIGGER {name}", ours])
 
 
@@ -143,8 +143,7 @@ def counter_objects(conn):
     """{name: SQL} of the triggers and index that the progress counters' migration creates."""
     migration = next(m for m in migrate.discover() if m.name == progress_counters.MIGRATION)
     names = re.findall(r"CREATE\s+(?:TRIGGER|INDEX)\s+(\w+)", migration.up.read_text(), re.I)
-    return {name: conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
-                               (name,)).fetchone()[0] for name in names}
+    return {name: schema_sql(conn, name) for name in names}
 
 
 def progress_write_rows(conn, rounds=3):

@@ -21,7 +21,7 @@ import re
 from contextlib import contextmanager
 
 from . import checks, progress_counters
-from .db import transaction
+from .db import schema_sql, transaction
 from .errors import CourselabError
 
 BATCH_ROWS = 10_000
@@ -135,9 +135,7 @@ def suspend(conn, tables):
     indexes = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                            f"AND sql IS NOT NULL AND tbl_name IN ({names}) "
                            f"ORDER BY name").fetchall()
-    triggers = [(name, conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
-                                    (name,)).fetchone()[0])
-                for name in derived_triggers(conn, tables)]
+    triggers = [(name, schema_sql(conn, name)) for name in derived_triggers(conn, tables)]
     for name, _sql in triggers:
         conn.execute(f"DROP TRIGGER {name}")
     for name, _sql in indexes:

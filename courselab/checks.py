@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from . import migrate, progress_counters, schema_drift
-from .db import transaction
+from .db import exists, transaction
 from .errors import DatabaseBusyError, MigrationError
 from .search import to_match_query, tokenize_option
 
@@ -66,11 +66,6 @@ class Result:
         return not self.problems
 
 
-def _has(conn, name):
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
-    return row is not None
-
-
 def kept_counters(conn):
     """The COUNTERS promised at this database's version (by its applied migrations)."""
     top = migrate.current_version(conn)
@@ -124,7 +119,7 @@ def fts_problems(conn, sample=20):
 
     A courses_fts that is missing is schema drift, reported by that check.
     """
-    if not _has(conn, "courses_fts"):
+    if not exists(conn, "courses_fts"):
         return []
     error = _fts_integrity_error(conn)
     if error:

@@ -128,6 +128,19 @@ def _savepoint(conn):
     conn.execute(f"RELEASE {name}")
 
 
+def schema_sql(conn, name):
+    """The CREATE statement of the table, index, trigger or view `name`; None if none has it."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = ? COLLATE NOCASE",
+                       (name,)).fetchone()
+    return row[0] if row else None
+
+
+def exists(conn, name):
+    """Whether a table, index, trigger or view is called `name` (names ignore case)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? COLLATE NOCASE",
+                        (name,)).fetchone() is not None
+
+
 def table_names(conn):
     """Names of the ordinary tables (not FTS shadow tables, not sqlite_ internals)."""
     rows = conn.execute(

@@ -4,7 +4,7 @@ Each `refuse_*` raises MigrationError with one line naming the file (and line) a
 to do; the runner then rolls the migration back, so the database stays as it was.
 """
 
-from .db import table_names
+from .db import exists, table_names
 from .errors import MigrationError
 
 
@@ -17,7 +17,7 @@ def refuse_cascading_drop(conn, name, statement):
     table = statement.dropped_table()
     if table is None or not conn.execute("PRAGMA foreign_keys").fetchone()[0]:
         return
-    if not _exists(conn, table) or not _count(conn, table):
+    if not exists(conn, table) or not _count(conn, table):
         return
     for child, column in _children(conn, table):
         rows = conn.execute(f'SELECT COUNT(*) FROM "{child}" WHERE "{column}" IS NOT NULL'
@@ -79,7 +79,7 @@ def row_counts(conn):
 
 def versions(conn):
     """{version: row} of schema_migrations ({} before it exists)."""
-    if not _exists(conn, "schema_migrations"):
+    if not exists(conn, "schema_migrations"):
         return {}
     return {row[0]: tuple(row) for row in conn.execute("SELECT * FROM schema_migrations")}
 
@@ -100,11 +100,6 @@ def check_record(conn, migration, name, up, before):
         raise MigrationError(f"{name}: also changes the row of version {', '.join(others)} in "
                              f"schema_migrations; a migration records only itself: "
                              f"{insert if up else delete}")
-
-
-def _exists(conn, table):
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? "
-                        "COLLATE NOCASE", (table,)).fetchone() is not None
 
 
 def _count(conn, table):

@@ -15,7 +15,7 @@ import sqlite3
 from contextlib import contextmanager
 
 from . import guards, sqlfile
-from .db import transaction
+from .db import exists, transaction
 from .errors import MigrationError
 from .migration_files import MIGRATIONS_DIR as MIGRATIONS_DIR  # where callers look for it
 from .migration_files import Migration, discover
@@ -36,7 +36,7 @@ def ensure_table(conn):
 
 def applied(conn):
     """{version: (name, checksum)} of the migrations recorded in the database."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone():
+    if not exists(conn, "schema_migrations"):
         return {}
     rows = conn.execute("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
     return {row[0]: (row[1], row[2]) for row in rows}

@@ -5,6 +5,7 @@ import sqlite3
 import threading
 import unicodedata
 
+from .db import exists, schema_sql
 from .errors import CourselabError
 
 # The tokenizer of 010's courses_fts (no tokenize= option: FTS5's default).
@@ -28,9 +29,8 @@ _lock = threading.Lock()
 
 def tokenize_option(conn):
     """The tokenize= argument of the database's courses_fts (DEFAULT_TOKENIZE if none)."""
-    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'courses_fts'").fetchone()
-    found = re.search(r"tokenize\s*=\s*('(?:[^']|'')*'|\"[^\"]*\"|\w+)", row[0] if row else "",
-                      re.I)
+    found = re.search(r"tokenize\s*=\s*('(?:[^']|'')*'|\"[^\"]*\"|\w+)",
+                      schema_sql(conn, "courses_fts") or "", re.I)
     return found.group(1) if found else DEFAULT_TOKENIZE
 
 
@@ -106,7 +106,7 @@ def search_courses(conn, text, limit=20):
     Rows have id, title, difficulty, avg_rating, enrollment_count. Empty text
     gives []. See to_match_query() for how the text is made safe.
     """
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'courses_fts'").fetchone():
+    if not exists(conn, "courses_fts"):
         if not words(text):
             return []
         raise CourselabError("no search index in this database; migrate to 010 first")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from courselab.db import connect, transaction
+from courselab.db import connect, exists, schema_sql, transaction
 from courselab.errors import DatabaseOpenError
 
 
@@ -50,3 +50,13 @@ def test_transaction_rolls_back_on_error(tmp_path):
         conn.execute("INSERT INTO t VALUES (1)")
         raise RuntimeError("fails after the insert")
     assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 0
+
+
+def test_an_object_is_found_by_its_name_in_any_case_and_gives_its_sql(tmp_path):
+    conn = connect(tmp_path / "x.db")
+    conn.execute("CREATE TABLE Courses (id TEXT PRIMARY KEY)")
+    conn.execute("CREATE INDEX idx_courses_id ON Courses(id)")
+    assert exists(conn, "courses") and exists(conn, "IDX_COURSES_ID")
+    assert not exists(conn, "lessons")
+    assert schema_sql(conn, "courses") == "CREATE TABLE Courses (id TEXT PRIMARY KEY)"
+    assert schema_sql(conn, "lessons") is None
