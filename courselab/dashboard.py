@@ -10,7 +10,7 @@ and compute the same rows from the base tables before that migration.
 import gc
 import re
 
-from . import postgres, progress_counters
+from . import pg_counters, postgres, progress_counters
 
 # How many reviews' worth of the platform-wide mean every course starts with. A course
 # needs about this many reviews before its own ratings weigh as much as the prior.
@@ -149,7 +149,7 @@ def _rows(conn, sql, params=None):
 
 def _has_progress_counters(conn):
     if postgres.is_connection(conn):
-        return postgres.current_version(conn) >= "017"
+        return pg_counters.has_progress_counters(conn)
     return progress_counters.kept(conn)
 
 

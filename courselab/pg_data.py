@@ -13,33 +13,9 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from . import migrate, postgres
-from .checks import COUNTERS, EPSILON, REPAIR, ROW_LABELS, Counter, Result
+from .checks import REPAIR, Result
 from .errors import FixtureError, MigrationError
-
-# The lessons of the enrollment's (the alias c's) course that its user completed.
-_LESSONS_DONE = """(SELECT COUNT(*) FROM progress p
-    JOIN lessons l  ON l.id = p.lesson_id
-    JOIN sections s ON s.id = l.section_id
-    WHERE p.user_id = c.user_id AND s.course_id = c.course_id)"""
-
-# 009's counters and 017's (courselab.progress_counters on SQLite). Enrollments come first:
-# recomputed with the triggers on (check --repair), a change of lessons_done moves its
-# course's sum, which is then set to its truth after.
-PG_COUNTERS = (
-    Counter("enrollments", "lessons_done", _LESSONS_DONE, "017"),
-    Counter("enrollments", "course_title", "(SELECT title FROM courses WHERE id = c.course_id)",
-            "017"),
-    *COUNTERS,
-    Counter("courses", "lessons_done_sum", """(SELECT COUNT(*) FROM enrollments e
-        JOIN progress p ON p.user_id = e.user_id
-        JOIN lessons l  ON l.id = p.lesson_id
-        JOIN sections s ON s.id = l.section_id AND s.course_id = e.course_id
-        WHERE e.course_id = c.id)""", "017"),
-    Counter("courses", "completed_count",
-            "(SELECT COUNT(e.completed_at) FROM enrollments e WHERE e.course_id = c.id)", "017"),
-)
-TEXT_COPIES = {"course_title"}  # compared as text; every other counter as a number
-PG_ROW_LABELS = {**ROW_LABELS, "enrollments": "'enrollment ' || c.user_id || '/' || c.course_id"}
+from .pg_counters import counter_drift, recompute_counters
 
 
 def load_order(conn):
@@ -104,76 +80,6 @@ def search_courses(conn, text, limit=20):
     parentheses typed by a user are never syntax. Text with no word gives [].
     """
     return conn.execute(SEARCH_SQL, (text or "", limit)).fetchall()
-
-
-def kept_counters(conn):
-    """The counters of PG_COUNTERS promised at this database's version."""
-    top = postgres.current_version(conn)
-    return [c for c in PG_COUNTERS if c.since <= top]
-
-
-def counter_drift(conn):
-    """['course X: enrollment_count is 7, expected 2', ...] for every counter off its truth."""
-    problems = []
-    counters = kept_counters(conn)
-    for table in dict.fromkeys(c.table for c in counters):
-        mine = [k for k in counters if k.table == table]
-        select = ", ".join(f"c.{k.column}, {k.truth}" for k in mine)
-        wrong = " OR ".join(f"c.{k.column}{_cast(k)} IS DISTINCT FROM ({k.truth}){_cast(k)}"
-                            for k in mine)
-        for row in conn.execute(f"SELECT {PG_ROW_LABELS[table]}, {select} FROM {table} c "
-                                f"WHERE {wrong} ORDER BY 1"):
-            for index, counter in enumerate(mine):
-                found, expected = row[1 + 2 * index], row[2 + 2 * index]
-                if not _same(counter, found, expected):
-                    problems.append(f"{row[0]}: {counter.column} is {found}, "
-                                    f"expected {expected}")
-    return problems
-
-
-def _cast(counter):
-    return "" if counter.column in TEXT_COPIES else "::float8"
-
-
-def _same(counter, found, expected):
-    if counter.column in TEXT_COPIES or found is None or expected is None:
-        return found == expected
-    return abs(float(found) - float(expected)) <= EPSILON
-
-
-# 017's counters recomputed with joins rather than a subquery per row (a pass over progress,
-# then one over enrollments): enrollments first, then the sums of their courses.
-RECOMPUTE_017 = (
-    """UPDATE enrollments AS e SET course_title = x.title, lessons_done = x.n
-    FROM (SELECT e2.user_id, e2.course_id, c.title, COALESCE(d.n, 0) AS n
-          FROM enrollments e2
-          JOIN courses c ON c.id = e2.course_id
-          LEFT JOIN (SELECT p.user_id, s.course_id, COUNT(*) AS n
-                     FROM progress p
-                     JOIN lessons l  ON l.id = p.lesson_id
-                     JOIN sections s ON s.id = l.section_id
-                     GROUP BY p.user_id, s.course_id) d
-                 ON d.user_id = e2.user_id AND d.course_id = e2.course_id) AS x
-    WHERE e.user_id = x.user_id AND e.course_id = x.course_id
-      AND (e.course_title IS DISTINCT FROM x.title OR e.lessons_done <> x.n)""",
-    """UPDATE courses AS c SET lessons_done_sum = x.done, completed_count = x.completed
-    FROM (SELECT c2.id, COALESCE(SUM(e.lessons_done), 0) AS done,
-                 COUNT(e.completed_at) AS completed
-          FROM courses c2 LEFT JOIN enrollments e ON e.course_id = c2.id
-          GROUP BY c2.id) AS x
-    WHERE c.id = x.id AND (c.lessons_done_sum <> x.done OR c.completed_count <> x.completed)""",
-)
-
-
-def recompute_counters(conn):
-    """Set every kept counter to its aggregate: 009's one UPDATE per table, then 017's."""
-    counters = [k for k in kept_counters(conn) if k.since != "017"]
-    for table in dict.fromkeys(c.table for c in counters):
-        assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
-        conn.execute(f"UPDATE {table} AS c SET {assignments}")
-    if postgres.current_version(conn) >= "017":
-        for statement in RECOMPUTE_017:
-            conn.execute(statement)
 
 
 def search_problems(conn):

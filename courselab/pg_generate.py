@@ -4,11 +4,11 @@ The rows are the very rows SQLite's `generate` loads (same scale, same seed). CO
 PostgreSQL's bulk path; inside one transaction the user triggers of the loaded tables
 (the counters of 009 and 017, the enrollment rule of 011) are disabled, so each row is not a
 trigger call, while the foreign keys, which are internal triggers, stay enforced. Before
-the commit the counters are recomputed (pg_data.recompute_counters) and the triggers are
+the commit the counters are recomputed (pg_counters.recompute_counters) and the triggers are
 enabled again; ANALYZE then gives the planner statistics for the new rows.
 """
 
-from . import bulkload, generate, pg_data, postgres
+from . import bulkload, generate, pg_counters, postgres
 from .errors import CourselabError
 
 
@@ -28,7 +28,7 @@ def generate_into(conn, scale="class", seed=0):
         for table, batch in bulkload.batches(generate.rows(scale, seed)):
             _write(cursor, table, batch)
             counts[table] += len(batch)
-        pg_data.recompute_counters(conn)
+        pg_counters.recompute_counters(conn)
         for table in generate.COLUMNS:
             conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     conn.execute("ANALYZE")
