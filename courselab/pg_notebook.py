@@ -11,7 +11,7 @@ the `%sql` magic keeps pointing at the notebook's SQLite database.
 
 import os
 
-from . import pg_data, pgserver, postgres
+from . import pg_data, pg_generate, pgserver, postgres
 from .fixtures import DATA_DIR
 
 HOW_TO_GET_ONE = ("no PostgreSQL here: install it (Debian: apt-get install postgresql) or set "
@@ -58,19 +58,45 @@ def start(name, to=None, load=True):
         print(HOW_TO_GET_ONE)
         _register_magic(None)
         return None
+    database = _fresh(server, name, to)
+    counts = pg_data.load(database.conn, DATA_DIR) if load else {}
+    _report(database, counts)
+    _register_magic(database)
+    return database
+
+
+def at_scale(name, scale, seed=0):
+    """A second database `nb<name>`, at the newest version, holding the `scale` dataset.
+
+    The rows are those `generate` writes into SQLite (same scale, same seed), loaded with
+    COPY. None, with one line saying why, without a server; `%%pg` keeps its database.
+    """
+    server = _server_url()
+    if server is None:
+        print(HOW_TO_GET_ONE)
+        return None
+    database = _fresh(server, name, None)
+    _report(database, pg_generate.generate_into(database.conn, scale, seed))
+    return database
+
+
+def _fresh(server, name, to):
+    """An empty database `nb<name>` on `server`, migrated to `to` (None: the newest)."""
     dbname = f"nb{name}"
     with postgres.connect(server) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {dbname}")
     database = Database(server.rsplit("/", 1)[0] + f"/{dbname}")
     postgres.migrate_up(database.conn, to=to)
-    counts = pg_data.load(database.conn, DATA_DIR) if load else {}
+    return database
+
+
+def _report(database, counts):
+    dbname = database.url.rsplit("/", 1)[1]
     version = postgres.current_version(database.conn) or "0"
     rows = ", ".join(f"{table} {count}" for table, count in sorted(counts.items()))
     print(f"PostgreSQL database {dbname} at version {version}"
           + (f"; rows: {rows}" if rows else ""))
-    _register_magic(database)
-    return database
 
 
 _cluster = None

@@ -94,3 +94,12 @@ def test_cli_bench_refuses_a_pg_option_that_is_not_a_url(cli, tmp_path):
     assert result.stderr.strip().splitlines() == [
         "courselab bench: --pg 'big.db': not a PostgreSQL URL; give "
         "postgresql://user@host:port/dbname"]
+
+
+def test_generate_leaves_the_planner_statistics_of_every_loaded_table(pg):
+    postgres.migrate_up(pg)
+    counts = pg_generate.generate_into(pg, "class", seed=2)
+    planned = dict(pg.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
+                              (list(counts),)).fetchall())
+    assert {table: planned[table] for table in counts} == {
+        table: float(pg.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) for table in counts}

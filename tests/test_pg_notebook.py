@@ -62,3 +62,33 @@ def test_show_dialects_keeps_only_the_statements_of_the_part_asked_for():
         "enrollment_count_")
     assert "CREATE TRIGGER enrollment_count_insert" in sqlite
     assert "review_stats" not in sqlite and "BEGIN;" not in sqlite.splitlines()[0]
+
+
+def test_at_scale_gives_a_second_database_with_the_generated_rows_and_leaves_pg_cells_alone(
+        ipython, pg_cluster, monkeypatch, capsys):
+    from courselab import generate, pg_counters
+
+    monkeypatch.setenv("COURSELAB_PG_URL", pg_cluster.url())
+    workbook.start("t3", to="015")
+    pg = pg_notebook.start("t3", to="009")
+    big = pg_notebook.at_scale("t3scale", "class", seed=3)
+    out = capsys.readouterr().out
+    assert "PostgreSQL database nbt3scale at version 017; rows:" in out
+    sqlite = workbook.fresh_database("t3-scale", load=False)
+    counts = generate.generate(sqlite, "class", seed=3)
+    assert f"enrollments {counts['enrollments']}" in out
+    assert big.conn.execute("SELECT COUNT(*) FROM progress").fetchone()[0] == counts["progress"]
+    assert pg_counters.counter_drift(big.conn) == []
+    # %%pg still runs on the notebook's own database, at 009
+    result = ipython.run_cell("%%pg\nSELECT COUNT(*) AS n FROM schema_migrations")
+    assert result.result[0][0] == 9
+    big.conn.close()
+    pg.conn.close()
+
+
+def test_at_scale_without_a_server_says_how_to_get_one(monkeypatch, capsys):
+    monkeypatch.delenv("COURSELAB_PG_URL", raising=False)
+    monkeypatch.setattr(pg_notebook, "_cluster", None)
+    monkeypatch.setattr(pg_notebook.pgserver, "bin_dir", lambda: None)
+    assert pg_notebook.at_scale("t4", "class") is None
+    assert "apt-get install postgresql" in capsys.readouterr().out
