@@ -1,17 +1,34 @@
 """The counters on PostgreSQL: 009's and 017's, checked against their truth and recomputed.
 
 The same counters as courselab.checks and courselab.progress_counters keep on SQLite, with
-PostgreSQL's comparisons (IS DISTINCT FROM) and a recompute by joins for 017's.
+PostgreSQL's comparisons (IS DISTINCT FROM); 017's per-enrollment copies are checked and
+recomputed against one joined truth, not a subquery per enrollment.
 """
+
+import re
 
 from . import postgres, progress_counters
 from .checks import COUNTERS, EPSILON, ROW_LABELS, Counter
 
-# The lessons of the enrollment's (the alias c's) course that its user completed.
-_LESSONS_DONE = """(SELECT COUNT(*) FROM progress p
-    JOIN lessons l  ON l.id = p.lesson_id
-    JOIN sections s ON s.id = l.section_id
-    WHERE p.user_id = c.user_id AND s.course_id = c.course_id)"""
+# 017's copies per enrollment, set-wise (one pass over progress, then one over enrollments):
+# the course's title, and how many of its lessons the user completed.
+ENROLLMENT_TRUTH = """SELECT e2.user_id, e2.course_id, c.title, COALESCE(d.n, 0) AS n
+          FROM enrollments e2
+          JOIN courses c ON c.id = e2.course_id
+          LEFT JOIN (SELECT p.user_id, s.course_id, COUNT(*) AS n
+                     FROM progress p
+                     JOIN lessons l  ON l.id = p.lesson_id
+                     JOIN sections s ON s.id = l.section_id
+                     GROUP BY p.user_id, s.course_id) d
+                 ON d.user_id = e2.user_id AND d.course_id = e2.course_id"""
+
+# The joined truths a counter can read instead of a subquery per row: x per enrollment, y
+# per course (the sum of its enrollments' x.n).
+TRUTH_JOINS = {
+    "x": f"JOIN ({ENROLLMENT_TRUTH}) x ON x.user_id = c.user_id AND x.course_id = c.course_id",
+    "y": f"""LEFT JOIN (SELECT course_id, SUM(n) AS done FROM ({ENROLLMENT_TRUTH}) t
+               GROUP BY course_id) y ON y.course_id = c.id""",
+}
 
 # The version of the progress counters' migration, found by its name as on SQLite.
 PROGRESS = progress_counters.version()
@@ -20,15 +37,10 @@ PROGRESS = progress_counters.version()
 # recomputed with the triggers on (check --repair), a change of lessons_done moves its
 # course's sum, which is then set to its truth after.
 PG_COUNTERS = (
-    Counter("enrollments", "lessons_done", _LESSONS_DONE, PROGRESS),
-    Counter("enrollments", "course_title", "(SELECT title FROM courses WHERE id = c.course_id)",
-            PROGRESS),
+    Counter("enrollments", "lessons_done", "x.n", PROGRESS),
+    Counter("enrollments", "course_title", "x.title", PROGRESS),
     *COUNTERS,
-    Counter("courses", "lessons_done_sum", """(SELECT COUNT(*) FROM enrollments e
-        JOIN progress p ON p.user_id = e.user_id
-        JOIN lessons l  ON l.id = p.lesson_id
-        JOIN sections s ON s.id = l.section_id AND s.course_id = e.course_id
-        WHERE e.course_id = c.id)""", PROGRESS),
+    Counter("courses", "lessons_done_sum", "COALESCE(y.done, 0)", PROGRESS),
     Counter("courses", "completed_count",
             "(SELECT COUNT(e.completed_at) FROM enrollments e WHERE e.course_id = c.id)",
             PROGRESS),
@@ -53,13 +65,19 @@ def counter_drift(conn):
         wrong = " OR ".join(f"c.{k.column}{_cast(k)} IS DISTINCT FROM ({k.truth}){_cast(k)}"
                             for k in mine)
         for row in conn.execute(f"SELECT {PG_ROW_LABELS[table]}, {select} FROM {table} c "
-                                f"WHERE {wrong} ORDER BY 1"):
+                                f"{_truth_joins(mine)} WHERE {wrong} ORDER BY 1"):
             for index, counter in enumerate(mine):
                 found, expected = row[1 + 2 * index], row[2 + 2 * index]
                 if not _same(counter, found, expected):
                     problems.append(f"{row[0]}: {counter.column} is {found}, "
                                     f"expected {expected}")
     return problems
+
+
+def _truth_joins(counters):
+    """The joins of TRUTH_JOINS whose alias the counters' truths read."""
+    return " ".join(join for alias, join in TRUTH_JOINS.items()
+                    if any(re.search(rf"\b{alias}\.", k.truth) for k in counters))
 
 
 def _cast(counter):
@@ -75,16 +93,8 @@ def _same(counter, found, expected):
 # 017's counters recomputed with joins rather than a subquery per row (a pass over progress,
 # then one over enrollments): enrollments first, then the sums of their courses.
 RECOMPUTE_017 = (
-    """UPDATE enrollments AS e SET course_title = x.title, lessons_done = x.n
-    FROM (SELECT e2.user_id, e2.course_id, c.title, COALESCE(d.n, 0) AS n
-          FROM enrollments e2
-          JOIN courses c ON c.id = e2.course_id
-          LEFT JOIN (SELECT p.user_id, s.course_id, COUNT(*) AS n
-                     FROM progress p
-                     JOIN lessons l  ON l.id = p.lesson_id
-                     JOIN sections s ON s.id = l.section_id
-                     GROUP BY p.user_id, s.course_id) d
-                 ON d.user_id = e2.user_id AND d.course_id = e2.course_id) AS x
+    f"""UPDATE enrollments AS e SET course_title = x.title, lessons_done = x.n
+    FROM ({ENROLLMENT_TRUTH}) AS x
     WHERE e.user_id = x.user_id AND e.course_id = x.course_id
       AND (e.course_title IS DISTINCT FROM x.title OR e.lessons_done <> x.n)""",
     """UPDATE courses AS c SET lessons_done_sum = x.done, completed_count = x.completed

@@ -211,6 +211,18 @@ def test_check_finds_and_repair_fixes_a_progress_counter_and_a_title_copy(loaded
     assert pg_data.counter_drift(loaded) == []
 
 
+def test_check_names_a_course_sum_off_its_enrollments_and_repair_sets_it_back(loaded):
+    truth = loaded.execute("SELECT lessons_done_sum FROM courses WHERE id = 'c-sql'").fetchone()[0]
+    loaded.execute("ALTER TABLE courses DISABLE TRIGGER USER")
+    loaded.execute("UPDATE courses SET lessons_done_sum = lessons_done_sum + 3 WHERE id = 'c-sql'")
+    loaded.execute("ALTER TABLE courses ENABLE TRIGGER USER")
+    assert pg_data.counter_drift(loaded) == [
+        f"course c-sql: lessons_done_sum is {truth + 3}, expected {truth}"]
+    assert pg_data.repair(loaded)
+    assert loaded.execute("SELECT lessons_done_sum FROM courses "
+                          "WHERE id = 'c-sql'").fetchone()[0] == truth
+
+
 def test_a_progress_insert_moves_the_sums_the_dashboard_reads(loaded):
     user, course, lesson = loaded.execute(
         "SELECT e.user_id, e.course_id, MIN(l.id) FROM enrollments e "
