@@ -93,15 +93,44 @@ def drift(conn):
 
 
 def recompute(conn):
-    """Set every drifted counter and copy to its truth, set-wise, in two UPDATEs.
+    """Set every drifted counter and copy to its truth, set-wise.
 
-    Only rows that differ are written. Runs inside the caller's transaction.
+    Only rows that differ are written. Runs inside the caller's transaction. Each lesson's
+    course is looked up once into a keyed temporary table, and so is each (user, course)'s
+    count of lessons done: one pass over progress, then one over enrollments in their own
+    order, where an UPDATE ... FROM would look each enrollment up by its key.
     """
     if not kept(conn):
         return
-    conn.execute(f"UPDATE enrollments AS e SET lessons_done = x.expected, "
-                 f"course_title = x.title FROM ({ENROLLMENT_DRIFT}) x "
-                 "WHERE e.user_id = x.user_id AND e.course_id = x.course_id")
-    conn.execute(f"UPDATE courses AS c SET lessons_done_sum = x.expected_done, "
-                 f"completed_count = x.expected_completed FROM ({COURSE_SUMS_DRIFT}) x "
-                 "WHERE c.id = x.id")
+    for sql in _TRUTH_TABLES:
+        conn.execute(sql)
+    try:
+        conn.execute(f"""UPDATE enrollments AS e
+            SET lessons_done = {_DONE_OF_E}, course_title = {_TITLE_OF_E}
+            WHERE e.lessons_done IS NOT {_DONE_OF_E} OR e.course_title IS NOT {_TITLE_OF_E}""")
+        conn.execute(f"UPDATE courses AS c SET lessons_done_sum = x.expected_done, "
+                     f"completed_count = x.expected_completed FROM ({COURSE_SUMS_DRIFT}) x "
+                     "WHERE c.id = x.id")
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.courselab_lesson_course")
+        conn.execute("DROP TABLE IF EXISTS temp.courselab_lessons_done")
+
+
+_TRUTH_TABLES = (
+    "DROP TABLE IF EXISTS temp.courselab_lesson_course",
+    "DROP TABLE IF EXISTS temp.courselab_lessons_done",
+    """CREATE TEMP TABLE courselab_lesson_course (
+        lesson_id TEXT PRIMARY KEY, course_id TEXT NOT NULL) WITHOUT ROWID""",
+    """INSERT INTO temp.courselab_lesson_course
+        SELECT l.id, s.course_id FROM lessons l JOIN sections s ON s.id = l.section_id""",
+    """CREATE TEMP TABLE courselab_lessons_done (
+        user_id TEXT, course_id TEXT, n INTEGER NOT NULL,
+        PRIMARY KEY (user_id, course_id)) WITHOUT ROWID""",
+    """INSERT INTO temp.courselab_lessons_done
+        SELECT p.user_id, lc.course_id, COUNT(*)
+        FROM progress p JOIN temp.courselab_lesson_course lc ON lc.lesson_id = p.lesson_id
+        GROUP BY p.user_id, lc.course_id""",
+)
+_DONE_OF_E = """COALESCE((SELECT d.n FROM temp.courselab_lessons_done d
+                   WHERE d.user_id = e.user_id AND d.course_id = e.course_id), 0)"""
+_TITLE_OF_E = "(SELECT title FROM courses WHERE id = e.course_id)"

@@ -143,6 +143,28 @@ def test_check_reports_a_drifted_counter_and_repair_fixes_it(db):
     assert_exact(db)
 
 
+def _enrollment_updates(db, run):
+    """How many enrollment rows `run()` updated (counted by a temporary trigger)."""
+    db.execute("CREATE TEMP TABLE updated (n INTEGER)")
+    db.execute("INSERT INTO updated VALUES (0)")
+    db.execute("CREATE TEMP TRIGGER count_updates AFTER UPDATE ON main.enrollments "
+               "BEGIN UPDATE updated SET n = n + 1; END")
+    run()
+    n = db.execute("SELECT n FROM updated").fetchone()[0]
+    db.execute("DROP TRIGGER count_updates")
+    db.execute("DROP TABLE updated")
+    return n
+
+
+def test_recompute_rewrites_only_the_drifted_rows_and_leaves_no_table_behind(db):
+    db.execute("UPDATE enrollments SET lessons_done = 9 "
+               "WHERE user_id = 'u-alan' AND course_id = 'c-sql'")
+    assert _enrollment_updates(db, lambda: progress_counters.recompute(db)) == 1
+    assert progress_counters.drift(db) == []
+    assert db.execute("SELECT name FROM sqlite_temp_master").fetchall() == []
+    assert _enrollment_updates(db, lambda: progress_counters.recompute(db)) == 0
+
+
 def test_rolling_back_the_migration_removes_the_counters_and_keeps_the_data(db):
     below = f"{int(progress_counters.version()) - 1:03d}"
     progress = db.execute("SELECT COUNT(*) FROM progress").fetchone()[0]
