@@ -12,6 +12,7 @@ def test_connection_has_foreign_keys_wal_busy_timeout_and_row_objects(tmp_path):
     assert conn.execute("PRAGMA recursive_triggers").fetchone()[0] == 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -64 * 1024  # KiB: 64 MiB
     assert conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
 
 
