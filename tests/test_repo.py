@@ -113,3 +113,16 @@ def test_each_notebook_states_its_time_in_minutes_in_its_introduction(path):
     intro = json.loads(path.read_text())["cells"][1]
     assert re.search(r"About \d+ minutes", "".join(intro["source"])), \
         f"{path.name}: its introduction says no 'About N minutes'"
+
+
+def test_start_here_lists_every_notebook_with_the_time_its_introduction_states():
+    start = "".join("".join(c["source"]) for c in json.loads(
+        (REPO / "notebooks" / "00-Start-Here.ipynb").read_text())["cells"])
+    listed = {}
+    for numbers, minutes in re.findall(r"^\| ([\d ·]+) \|[^|\n]*\| ([\d ·]+) \|$", start, re.M):
+        times = [int(m) for m in minutes.split(" · ")]
+        listed.update(zip(numbers.split(" · "), times, strict=True))
+    stated = {p.name[:2]: int(re.search(r"About (\d+) minutes", "".join(
+        json.loads(p.read_text())["cells"][1]["source"])).group(1))
+        for p in NOTEBOOKS if p.name[:2].isdigit()}
+    assert listed == stated
