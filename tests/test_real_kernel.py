@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from courselab import editions
+from courselab import editions, pg_notebook
 from courselab.startup import MESSAGE
 
 from .realkernel import Kernel, copy_notebooks, read, text
@@ -144,3 +144,21 @@ def test_an_answer_typed_into_a_cell_the_student_added_is_still_checked(kernel_i
     run_until(kernel, nb, answer)
     kernel.run(solution.source, cell_id="a-cell-the-student-added")
     assert "right ✓" in text(kernel.run_cell(check))
+
+
+def test_notebook_21_without_postgresql_says_how_to_get_it_and_every_cell_still_runs(kernel_in):
+    kernel, copy = kernel_in("student")
+    nb = read(copy / "21-The-Same-Design-On-PostgreSQL.ipynb")
+    # as on a machine where PostgreSQL is not installed (and no COURSELAB_PG_URL is set)
+    kernel.run("import os\nos.environ.pop('COURSELAB_PG_URL', None)\n"
+               "from courselab import pgserver\npgserver.bin_dir = lambda: None")
+    shown = {c.get("id"): text(kernel.run_cell(c)) for c in code_cells(nb)
+             if "exercise" not in c.metadata.get("tags", [])}
+    errors = [s for s in shown.values() if "Error:" in s or "Traceback" in s]
+    assert errors == []
+    everything = "".join(shown.values())
+    assert everything.count(pg_notebook.HOW_TO_GET_ONE) == 2  # the setup and the scaled copy
+    pg_cells = [c for c in code_cells(nb) if c.source.startswith("%%pg")]
+    assert everything.count("skipped: no PostgreSQL here") == len(pg_cells) > 0
+    assert "'skipped'" in everything  # the Python cells that need the server
+    assert "SCAN e USING COVERING INDEX idx_enrollments_not_started" in everything  # SQLite's
