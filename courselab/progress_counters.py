@@ -102,9 +102,9 @@ def recompute(conn):
     """
     if not kept(conn):
         return
-    for sql in _TRUTH_TABLES:
-        conn.execute(sql)
     try:
+        for sql in _TRUTH_TABLES:
+            conn.execute(sql)
         conn.execute(f"""UPDATE enrollments AS e
             SET lessons_done = {_DONE_OF_E}, course_title = {_TITLE_OF_E}
             WHERE e.lessons_done IS NOT {_DONE_OF_E} OR e.course_title IS NOT {_TITLE_OF_E}""")
@@ -112,13 +112,11 @@ def recompute(conn):
                      f"completed_count = x.expected_completed FROM ({COURSE_SUMS_DRIFT}) x "
                      "WHERE c.id = x.id")
     finally:
-        conn.execute("DROP TABLE IF EXISTS temp.courselab_lesson_course")
-        conn.execute("DROP TABLE IF EXISTS temp.courselab_lessons_done")
+        for table in ("courselab_lesson_course", "courselab_lessons_done"):
+            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 _TRUTH_TABLES = (
-    "DROP TABLE IF EXISTS temp.courselab_lesson_course",
-    "DROP TABLE IF EXISTS temp.courselab_lessons_done",
     """CREATE TEMP TABLE courselab_lesson_course (
         lesson_id TEXT PRIMARY KEY, course_id TEXT NOT NULL) WITHOUT ROWID""",
     """INSERT INTO temp.courselab_lesson_course
