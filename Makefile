@@ -105,10 +105,10 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
 
-# Notebook 21 runs its PostgreSQL cells on a throwaway server: without PostgreSQL installed
+# Notebook 24 runs its PostgreSQL cells on a throwaway server: without PostgreSQL installed
 # (and not under CI, where .ci/run installs it) it is left out, with a line saying so.
 PG_INSTALLED := $(wildcard /usr/lib/postgresql/*/bin/initdb)
-NB_PG := notebooks/21-The-Same-Design-On-PostgreSQL.ipynb
+NB_PG := notebooks/24-The-Same-Design-On-PostgreSQL.ipynb
 nbval: $(STAMP)
 	$(if $(PG_INSTALLED)$(CI),,@echo "nbval: $(NB_PG) left out: install PostgreSQL (apt-get install postgresql) to check it")
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval --nbval-current-env notebooks \

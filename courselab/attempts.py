@@ -4,7 +4,7 @@
 cell's id with the code it runs; the notebook file beside the kernel says which cell is the
 answer cell of which exercise (the code cell right before a `check("NN.k")` cell). With that:
 
-- `answer_for("19.3")` is what 19.3's own answer cell last showed, or None if it has not run,
+- `answer_for("22.3")` is what 22.3's own answer cell last showed, or None if it has not run,
   whatever ran last;
 - the first time an answer cell runs, the database is copied (sqlite3's backup API, in
   memory); each re-run of that cell first restores the copy into the live connection, so a
@@ -23,7 +23,7 @@ from pathlib import Path
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
 CHECK_OR_HINT = re.compile(r"""\b(check|hint)\(\s*["']""")
-SNAPSHOT_LIMIT = 64 * 2**20  # bytes: larger databases (notebook 20's) are not copied
+SNAPSHOT_LIMIT = 64 * 2**20  # bytes: larger databases (notebook 23's) are not copied
 
 
 @dataclass

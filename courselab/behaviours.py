@@ -131,7 +131,7 @@ def _quiz_fixture(conn):
     _course(conn, "probe-c")
     conn.execute("INSERT INTO sections (id, course_id, title) VALUES ('probe-s', 'probe-c', 's')")
     _lesson(conn, "probe-l", "probe-s")
-    # Enrolled, so that a rule "only enrolled users attempt" (notebook 17.2) lets them in.
+    # Enrolled, so that a rule "only enrolled users attempt" (exercise 20.2) lets them in.
     conn.execute("INSERT INTO enrollments (user_id, course_id) VALUES ('probe-u', 'probe-c'), "
                  "('probe-v', 'probe-c')")
     for quiz in ("probe-q", "probe-r"):
@@ -204,7 +204,7 @@ def quizzes(conn):
 
 
 def attempt_numbering(conn):
-    """The numbering rule of 013 alone (notebook 17's fix-the-bug exercise)."""
+    """The numbering rule of 013 alone (notebook 20's fix-the-bug exercise)."""
     _needs_columns(conn, "quiz_attempts", ["id", "user_id", "quiz_id", "attempt_no"])
     _quiz_fixture(conn)
     _numbering(conn)

@@ -1,8 +1,8 @@
 """For self-learners: a ladder of help after `hint`, and questions answered with a letter.
 
-The ladder: `hint("16.2")` gives the exercise's hint; `hint("16.2", 2)` a second one (the
+The ladder: `hint("18.2")` gives the exercise's hint; `hint("18.2", 2)` a second one (the
 solution's `-- hint 2: ...` comment, or else the SQL keywords of the reference solution in
-order, its shape without its details); `hint("16.2", 3)` (or `solution("16.2")`) prints the
+order, its shape without its details); `hint("18.2", 3)` (or `solution("18.2")`) prints the
 reference solution, but only in a student edition built with solutions allowed
 (`make student SOLUTIONS=1` writes `solutions.json` beside the notebooks). Graded classes leave
 it off, the default.

@@ -1,6 +1,6 @@
 """PostgreSQL in a notebook: a database at a migration, and a `%%pg` cell magic.
 
-`pg = pg_notebook.start("21", to="015")` gives the notebook its own PostgreSQL database,
+`pg = pg_notebook.start("24", to="015")` gives the notebook its own PostgreSQL database,
 migrated and loaded like `workbook.start` does for SQLite. The server is the one named by
 the environment variable COURSELAB_PG_URL (a `postgresql://` URL of a database to create
 it from), else a throwaway server started on 127.0.0.1 if PostgreSQL is installed, else

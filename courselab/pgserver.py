@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server: initdb in a temporary directory, trust auth, loopback only.
 
-For the tests and for notebook 21. As root (CI, these machines) the server runs as the
+For the tests and for notebook 24. As root (CI, these machines) the server runs as the
 `postgres` user that Debian's `postgresql` package creates; elsewhere as the current user.
 Nothing outside its temporary directory is touched; `stop()` ends the server.
 """

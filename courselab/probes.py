@@ -1,8 +1,8 @@
 """Design-first exercises: a student's own schema checked by what it does, never by its text.
 
-In notebooks 16, 17 and 18 the student designs a migration from a short specification before
+In notebooks 18, 20 and 21 the student designs a migration from a short specification before
 the project's is shown. Its solution cell carries `-- probe: NAME` (a probe of behaviours.py);
-`check("16.1")` copies the notebook's database (`databases/16.db`) into memory with the
+`check("18.1")` copies the notebook's database (`databases/18.db`) into memory with the
 backup API and tries the behaviours the specification asks for, in order. The first that fails
 is named in one line ("a course can still require itself"), without saying how to fix it. Afterwards
 `adopt(db, to="011")` replaces the student's tables with the project's migration.
@@ -59,7 +59,7 @@ def first_flaw(probe, path):
 
 
 def database_of(exercise_id):
-    """The notebook database an exercise runs on: `16.1` -> `databases/16.db` (workbook.start)."""
+    """The notebook database an exercise runs on: `18.1` -> `databases/18.db` (workbook.start)."""
     from .workbook import DATABASES  # workbook imports exercises, which imports this module
 
     return DATABASES / f"{exercise_id.split('.')[0]}.db"

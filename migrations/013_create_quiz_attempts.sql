@@ -13,15 +13,15 @@
 --   quiz_id, attempt_no) stops two writers that raced to the same number.
 -- * A score is never typed in: attempt_scores counts the correct answers of an attempt
 --   over the questions of its quiz (a question left unanswered counts as wrong).
---   "Best score" is a query over it, not a column (see notebook 17 for why).
+--   "Best score" is a query over it, not a column (see notebook 20 for why).
 -- * Attempts and answers are history: they can be deleted (a user leaves, a quiz goes)
 --   but not edited, so the answers behind a score cannot be rewritten. (The score still
---   follows edits to the quiz itself: notebook 17 shows it and says when to store it.)
+--   follows edits to the quiz itself: notebook 20 shows it and says when to store it.)
 -- * The chosen choice must belong to the answered question: the foreign key
 --   (question_id, choice_id) -> choices(question_id, id) says it in one declaration.
 --   Its parent key needs a unique index on those two columns, added here.
 -- * The question must belong to the attempt's quiz: a trigger compares the two quiz ids
---   (a declarative version would repeat quiz_id in every answer row; see notebook 17).
+--   (a declarative version would repeat quiz_id in every answer row; see notebook 20).
 -- * NOT NULL on the TEXT PRIMARY KEY, as in 001: SQLite would otherwise accept a NULL id.
 BEGIN;
 

@@ -7,7 +7,7 @@ import pytest
 from courselab import migrate
 from courselab.errors import MigrationError
 
-# A user's bookmarks, newest first, with the course and lesson they point at (notebook 18).
+# A user's bookmarks, newest first, with the course and lesson they point at (notebook 21).
 MY_BOOKMARKS = """
 SELECT c.title AS course, l.title AS lesson, b.note, b.created_at
 FROM bookmarks b

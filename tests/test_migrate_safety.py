@@ -422,6 +422,6 @@ def test_a_failing_first_migration_leaves_no_schema_migrations_behind(tmp_path):
 def test_sql_csv_and_notebooks_are_checked_out_with_lf():
     root = migrate.MIGRATIONS_DIR.parent
     out = subprocess.run(["git", "check-attr", "eol", "migrations/001_create_users.sql",
-                          "data/users.csv", "notebooks/15-Rolling-Back.ipynb"], cwd=root,
+                          "data/users.csv", "notebooks/17-Rolling-Back.ipynb"], cwd=root,
                          capture_output=True, text=True, check=True).stdout
     assert out.count("eol: lf") == 3, out

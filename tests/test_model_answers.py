@@ -96,7 +96,7 @@ def test_13_2_without_the_id_the_second_place_is_a_tie(db):
 
 
 @pytest.mark.parametrize("step", ["SETUP", "RECURSIVE STEP"])
-def test_16_2_both_steps_walking_upwards_use_the_second_column_index(db, step):
+def test_18_2_both_steps_walking_upwards_use_the_second_column_index(db, step):
     sql = ("WITH RECURSIVE unlocked(id) AS (SELECT course_id FROM course_prerequisites "
            "WHERE prerequisite_id = 'c-sql' UNION SELECT cp.course_id FROM course_prerequisites "
            "cp JOIN unlocked ON cp.prerequisite_id = unlocked.id) SELECT id FROM unlocked")
@@ -106,7 +106,7 @@ def test_16_2_both_steps_walking_upwards_use_the_second_column_index(db, step):
     assert any("USING INDEX idx_course_prerequisites_prerequisite_id" in c for c in children)
 
 
-def test_18_2_the_lesson_to_bookmarks_step_uses_the_covering_lesson_index(db):
+def test_21_2_the_lesson_to_bookmarks_step_uses_the_covering_lesson_index(db):
     text = plan(db, "SELECT COUNT(b.lesson_id) FROM lessons l "
                     "LEFT JOIN bookmarks b ON b.lesson_id = l.id")
     assert "SEARCH b USING COVERING INDEX idx_bookmarks_lesson_id (lesson_id=?)" in text

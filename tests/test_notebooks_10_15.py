@@ -593,8 +593,8 @@ ORDER BY c.enrollment_count DESC, c.id
 
 
 def generator_sql():
-    """The %%sql cell of notebook 14 that generates the larger dataset, without its magic line."""
-    notebook = json.loads((NOTEBOOKS / "14-Design-Decisions.ipynb").read_text(encoding="utf-8"))
+    """The %%sql cell of notebook 16 that generates the larger dataset, without its magic line."""
+    notebook = json.loads((NOTEBOOKS / "16-Two-Design-Questions.ipynb").read_text(encoding="utf-8"))
     sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
     (cell,) = [s for s in sources if s.startswith("%%sql\nWITH RECURSIVE")]
     return cell.split("\n", 1)[1]

@@ -1,4 +1,4 @@
-"""Notebook 21's PostgreSQL helpers: a database per notebook, `%%pg`, and what it claims."""
+"""Notebook 24's PostgreSQL helpers: a database per notebook, `%%pg`, and what it claims."""
 
 import pytest
 from IPython import get_ipython

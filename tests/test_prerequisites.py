@@ -35,7 +35,7 @@ def complete(conn, user_id, course_id):
 
 @pytest.fixture
 def chain(db):
-    """Fixtures plus c-perf requires c-design requires c-sql (as notebook 16 adds them)."""
+    """Fixtures plus c-perf requires c-design requires c-sql (as notebook 18 adds them)."""
     require(db, "c-perf", "c-design")
     require(db, "c-design", "c-sql")
     return db

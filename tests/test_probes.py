@@ -27,9 +27,9 @@ def student_db(make_db, tmp_path):
     """Factory: the database of notebook NN at `before`, with a student's design applied."""
     def make(before, design):
         (tmp_path / "databases").mkdir(exist_ok=True)  # where workbook.start puts it
-        conn = make_db(to=before, name="databases/16")
+        conn = make_db(to=before, name="databases/18")
         conn.executescript(design)
-        return tmp_path / "databases" / "16.db"
+        return tmp_path / "databases" / "18.db"
     return make
 
 
@@ -119,9 +119,9 @@ def test_check_of_a_design_exercise_says_right_or_names_the_flaw(student_db, tmp
                                                                  monkeypatch):
     monkeypatch.chdir(tmp_path)
     student_db("010", without(PREREQUISITES, TRIGGERS))
-    answers = {"16.1": {"probe": "prerequisites", "hint": ""}}
-    wrong = exercises.verdict("16.1", Answer("%%sql\nCREATE TABLE ...", None), answers=answers)
-    assert wrong.startswith("16.1: not yet: a cycle of two courses is accepted")
+    answers = {"18.1": {"probe": "prerequisites", "hint": ""}}
+    wrong = exercises.verdict("18.1", Answer("%%sql\nCREATE TABLE ...", None), answers=answers)
+    assert wrong.startswith("18.1: not yet: a cycle of two courses is accepted")
     assert "TRIGGER" not in wrong  # the flaw is named, the solution is not given away
 
 
@@ -129,10 +129,10 @@ def test_recording_a_design_exercise_runs_its_probe(student_db, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     student_db("010", PREREQUISITES)
     source = f"%%sql\n-- probe: prerequisites\n-- hint: a walk\n{PREREQUISITES}"
-    entry = exercises.record("16.1", Answer(source, None), tmp_path / "answers.jsonl")
+    entry = exercises.record("18.1", Answer(source, None), tmp_path / "answers.jsonl")
     assert entry["probe"] == "prerequisites" and entry["hint"] == "a walk"
-    assert exercises.verdict("16.1", Answer(source, None), answers={"16.1": entry}) \
-        .startswith("16.1: right ✓")
+    assert exercises.verdict("18.1", Answer(source, None), answers={"18.1": entry}) \
+        .startswith("18.1: right ✓")
 
 
 def test_recording_a_reference_design_that_fails_its_probe_is_an_error(student_db, tmp_path,
@@ -140,7 +140,7 @@ def test_recording_a_reference_design_that_fails_its_probe_is_an_error(student_d
     monkeypatch.chdir(tmp_path)
     student_db("010", without(PREREQUISITES, r"ON DELETE CASCADE"))
     with pytest.raises(ExerciseError, match="fails its own probe"):
-        exercises.record("16.1", Answer("%%sql\n-- probe: prerequisites\n...", None),
+        exercises.record("18.1", Answer("%%sql\n-- probe: prerequisites\n...", None),
                          tmp_path / "answers.jsonl")
 
 
@@ -212,8 +212,8 @@ def test_a_stored_score_that_does_not_follow_the_quiz_is_named(student_db):
 ])
 def test_attempt_numbering_probe_tells_a_fixed_trigger_from_the_bug(make_db, tmp_path, trigger,
                                                                     flaw):
-    conn = make_db(to="013", name="16")
+    conn = make_db(to="013", name="18")
     conn.execute("DROP TRIGGER quiz_attempts_number")
     conn.executescript(trigger)
-    found = probes.first_flaw("attempt_numbering", tmp_path / "16.db")
+    found = probes.first_flaw("attempt_numbering", tmp_path / "18.db")
     assert found == flaw if flaw is None else found.startswith(flaw), found

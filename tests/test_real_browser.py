@@ -30,7 +30,7 @@ if not HAVE_BROWSER and not os.environ.get("CI"):
                 "chromium-driver)", allow_module_level=True)
 
 DECKS = ["01-Entities-And-Relationships.ipynb", "11-Denormalized-Counters.ipynb",
-         "19-Admin-Dashboard.ipynb"]  # 11: the longest migration, a slide of it at a time
+         "22-Admin-Dashboard.ipynb"]  # 11: the longest migration, a slide of it at a time
 
 # What the present slide shows: text and pictures not wholly on screen, the "Click to add a
 # cell." bar if visible, pictures in outputs. Content in a box that scrolls counts as cut off:

@@ -1,4 +1,4 @@
-"""What notebooks 02, 04, 13, 14 and 16, the glossary and the cheat sheet claim, asserted."""
+"""What notebooks 02, 04, 13, 15, 16 and 18, the glossary and the cheat sheet claim, asserted."""
 
 import re
 import shutil
@@ -29,7 +29,7 @@ def two_files(make_db, tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["wal", "delete"])
-def test_14_a_reader_during_a_write_reads_the_committed_state_in_both_journal_modes(two_files,
+def test_15_a_reader_during_a_write_reads_the_committed_state_in_both_journal_modes(two_files,
                                                                                    mode):
     path = two_files[0 if mode == "wal" else 1]
     writer, reader = plain(path), plain(path)
@@ -39,7 +39,7 @@ def test_14_a_reader_during_a_write_reads_the_committed_state_in_both_journal_mo
     assert reader.execute(TITLE).fetchone()[0] == "SQL Fundamentals"
 
 
-def test_14_only_wal_lets_a_writer_commit_under_a_readers_snapshot_and_new_readers_in(two_files):
+def test_15_only_wal_lets_a_writer_commit_under_a_readers_snapshot_and_new_readers_in(two_files):
     for path, wal in zip(two_files, (True, False), strict=True):
         writer, reader, late = plain(path), plain(path), plain(path)
         reader.execute("BEGIN")
@@ -57,15 +57,15 @@ def test_14_only_wal_lets_a_writer_commit_under_a_readers_snapshot_and_new_reade
                 late.execute(TITLE).fetchone()  # the waiting writer's PENDING lock
 
 
-def test_14_1_the_top_rated_page_searches_the_published_index_then_sorts(make_db):
+def test_18_1_the_top_rated_page_searches_the_published_index_then_sorts(make_db):
     plan = workbook.query_plan(make_db(to="010"), "SELECT id FROM courses WHERE is_published = 1 "
                                                   "ORDER BY avg_rating DESC LIMIT 10")
     assert plan == "SEARCH courses USING INDEX idx_courses_published (is_published=?)\n" \
-                   "USE TEMP B-TREE FOR ORDER BY"  # option (a) of 14.1
+                   "USE TEMP B-TREE FOR ORDER BY"  # option (a) of 16.1
 
 
-def test_16_raise_takes_only_a_literal_message_on_the_sqlite_the_notebook_names():
-    notebook = (REPO / "notebooks" / "16-Prerequisites.ipynb").read_text()
+def test_18_raise_takes_only_a_literal_message_on_the_sqlite_the_notebook_names():
+    notebook = (REPO / "notebooks" / "18-Prerequisites.ipynb").read_text()
     assert f"SQLite\n{sqlite3.sqlite_version}" in notebook.replace("\\n\",\n    \"", "\n")
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (x)")
@@ -74,7 +74,7 @@ def test_16_raise_takes_only_a_literal_message_on_the_sqlite_the_notebook_names(
                      "SELECT RAISE(ABORT, 'x: ' || NEW.x); END")
 
 
-def test_16_a_grandfathered_enrollment_opens_the_next_course_without_the_chain_below(make_db):
+def test_18_a_grandfathered_enrollment_opens_the_next_course_without_the_chain_below(make_db):
     db = make_db(to="011")
     db.execute("INSERT INTO course_prerequisites VALUES ('c-perf', 'c-design'), "
                "('c-design', 'c-sql')")
@@ -86,7 +86,7 @@ def test_16_a_grandfathered_enrollment_opens_the_next_course_without_the_chain_b
     assert [r[0] for r in db.execute(edgar)] == ["c-design", "c-perf"]
 
 
-def test_16_what_a_course_unlocks_is_found_through_the_second_columns_index(make_db):
+def test_18_what_a_course_unlocks_is_found_through_the_second_columns_index(make_db):
     plan = workbook.query_plan(make_db(to="011"), "SELECT course_id FROM course_prerequisites "
                                                   "WHERE prerequisite_id = ?", ("c-sql",))
     assert "USING INDEX idx_course_prerequisites_prerequisite_id" in plan
