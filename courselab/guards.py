@@ -14,7 +14,7 @@ def refuse_cascading_drop(conn, name, statement):
     SQLite's DROP TABLE deletes the rows first, so ON DELETE CASCADE empties the children:
     the data loss of a table rebuild written without `PRAGMA foreign_keys=OFF`.
     """
-    table = statement.dropped_table()
+    table = statement.dropped()
     if table is None or not conn.execute("PRAGMA foreign_keys").fetchone()[0]:
         return
     if not exists(conn, table) or not _count(conn, table):
@@ -70,6 +70,35 @@ def refuse_lost_rows(name, before, after):
         also = f" (and {others} rows of other tables)" if others else ""
         raise MigrationError(f"{name} would delete {lost[table]} rows of {table}{also}; "
                              "pass --force to roll back anyway")
+
+
+def rebuilt_objects(conn):
+    """{(type, name): table} of the triggers and indexes a table rebuild must create again."""
+    return {(kind, name): table for kind, name, table in conn.execute(
+        "SELECT type, name, tbl_name FROM sqlite_master "
+        "WHERE type IN ('trigger', 'index') AND sql IS NOT NULL")}
+
+
+def refuse_lost_objects(conn, name, before, statements):
+    """Refuse when a table dropped and created again lost a trigger or index of the old one.
+
+    DROP TABLE takes the table's triggers and indexes with it; SQLite's rebuild procedure
+    creates them again (its step 8). Forgetting one loses no row, but a trigger keeping a
+    counter, a copy or a search index in step stops firing, and nothing says so.
+    """
+    named = {(kind.lower(), statement.dropped(kind).lower()) for statement in statements
+             for kind in ("TRIGGER", "INDEX") if statement.dropped(kind)}
+    tables = {t.lower() for t in table_names(conn)}
+    after = rebuilt_objects(conn)
+    lost = sorted((table, kind, obj) for (kind, obj), table in before.items()
+                  if (kind, obj) not in after and (kind, obj.lower()) not in named
+                  and table.lower() in tables)
+    if lost:
+        table, kind, obj = lost[0]
+        raise MigrationError(
+            f"{name}: DROP TABLE {table} also dropped its {kind} {obj}, and the new {table} "
+            f"has none: create it again before COMMIT (step 8 of SQLite's rebuild), or DROP "
+            f"{kind.upper()} {obj} first if it should go; nothing of this migration was applied")
 
 
 def row_counts(conn):

@@ -202,6 +202,7 @@ def _execute(conn, migration, parsed, up, keep_rows):
     rows_before = guards.row_counts(conn) if keep_rows else None
     versions_before = guards.versions(conn)
     missing_before = guards.missing_parents(conn)
+    objects_before = guards.rebuilt_objects(conn)
     for statement in parsed.body:
         if up and not parsed.foreign_keys_off:
             guards.refuse_cascading_drop(conn, name, statement)
@@ -217,6 +218,7 @@ def _execute(conn, migration, parsed, up, keep_rows):
         if found and statement.pragma() and statement.pragma()[0] == "foreign_key_check":
             guards.refuse_dangling(name, statement.line, found)
     guards.refuse_missing_parents(conn, name, missing_before)
+    guards.refuse_lost_objects(conn, name, objects_before, parsed.body)
     if parsed.foreign_keys_off:
         guards.refuse_dangling(name, parsed.closing_line,
                                conn.execute("PRAGMA foreign_key_check").fetchall())

@@ -59,10 +59,10 @@ class Statement:
         rest = [w for w in words[2:] if w != "="]
         return name, (unquote(rest[0]).upper() if rest else None)
 
-    def dropped_table(self):
-        """The table a DROP TABLE statement names (unquoted, without its schema), else None."""
+    def dropped(self, kind="TABLE"):
+        """What a DROP TABLE (TRIGGER, INDEX: `kind`) statement names, unquoted, else None."""
         words = self.words
-        if words[:2] != ("DROP", "TABLE"):
+        if words[:2] != ("DROP", kind):
             return None
         rest = list(self.tokens[2:])
         if [w.upper() for w in rest[:2]] == ["IF", "EXISTS"]:

@@ -44,13 +44,28 @@ def counts(conn, tables):
     return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 
+def rebuild(conn, table, where="", check=None, legacy=True, keep=True, leave_out=None):
+    """The body of SQLite's 12-step rebuild of `table`, adding a CHECK if given.
+
+    legacy: PRAGMA legacy_alter_table=ON before the RENAME (other tables' triggers name
+    `table`); keep: create the old table's triggers and indexes again (step 8), all but the
+    one named `leave_out`.
+    """
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+    create = sql.replace(f"CREATE TABLE {table}", f"CREATE TABLE {table}_new", 1)
+    if check:
+        create = create[:create.rindex(")")] + f",\n    CHECK ({check})\n)"
+    objects = [f"{sql};\n" for name, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL ORDER BY name", (table,)) if keep and name != leave_out]
+    return (f"{create};\nINSERT INTO {table}_new SELECT * FROM {table}{where};\n"
+            f"DROP TABLE {table};\n" + ("PRAGMA legacy_alter_table=ON;\n" if legacy else "")
+            + f"ALTER TABLE {table}_new RENAME TO {table};\n" + "".join(objects)
+            + "PRAGMA foreign_key_check;\n")
+
+
 def users_rebuild(conn, where="", check="email LIKE '%@%'"):
-    """The body of SQLite's 12-step rebuild of users, adding a CHECK."""
-    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0]
-    create = sql.replace("CREATE TABLE users", "CREATE TABLE users_new", 1)
-    create = create[:create.rindex(")")] + f",\n    CHECK ({check})\n)"
-    return (f"{create};\nINSERT INTO users_new SELECT * FROM users{where};\nDROP TABLE users;\n"
-            "ALTER TABLE users_new RENAME TO users;\nPRAGMA foreign_key_check;\n")
+    return rebuild(conn, "users", where, check)
 
 
 def refused(conn, directory, match, call=migrate.migrate, **kwargs):
@@ -124,11 +139,7 @@ def test_renaming_the_old_table_first_is_refused_since_its_references_follow_the
 
 
 def courses_rebuild(conn, legacy):
-    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'courses'").fetchone()[0]
-    create = sql.replace("CREATE TABLE courses", "CREATE TABLE courses_new", 1)
-    return (f"{create};\nINSERT INTO courses_new SELECT * FROM courses;\nDROP TABLE courses;\n"
-            + ("PRAGMA legacy_alter_table=ON;\n" if legacy else "")
-            + "ALTER TABLE courses_new RENAME TO courses;\n")
+    return rebuild(conn, "courses", legacy=legacy)
 
 
 def test_a_rebuild_whose_rename_trips_over_other_tables_triggers_says_what_to_add(project):
@@ -153,6 +164,39 @@ def test_with_legacy_alter_table_the_rebuild_applies_and_the_setting_does_not_le
                  "(SELECT MIN(rowid) FROM enrollments WHERE course_id = 'c-sql')")
     after = conn.execute("SELECT enrollment_count FROM courses WHERE id = 'c-sql'").fetchone()[0]
     assert after == before - 1  # the counter triggers on enrollments still update courses
+
+
+@pytest.mark.parametrize("table, lost", [
+    ("users", "trigger users_name_to_enrollments"),
+    ("courses", "index idx_courses_catalog"),
+    ("courses", "trigger courses_fts_update"),
+])
+def test_a_rebuild_that_forgets_a_trigger_or_index_of_the_old_table_is_refused(
+        project, table, lost):
+    directory, conn = project
+    kind, name = lost.split()
+    write(directory, f"rebuild_{table}", rebuild(conn, table, leave_out=name),
+          before="PRAGMA foreign_keys=OFF;\n")
+    message = refused(conn, directory, f"DROP TABLE {table} also dropped its {kind} {name}")
+    assert "create it again before COMMIT" in message
+
+
+def test_a_rebuild_may_leave_out_what_it_drops_by_name_first(project):
+    directory, conn = project
+    body = "DROP TRIGGER users_name_to_enrollments;\n" + rebuild(conn, "users", keep=False)
+    write(directory, "rebuild_users", body, before="PRAGMA foreign_keys=OFF;\n")
+    migrate.migrate(conn, directory)
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'users_name_to_enrollments'"
+                        ).fetchone() is None
+
+
+def test_after_the_documented_rebuild_of_users_the_name_copies_still_follow(project):
+    directory, conn = project
+    write(directory, "rebuild_users", users_rebuild(conn), before="PRAGMA foreign_keys=OFF;\n")
+    migrate.migrate(conn, directory)
+    conn.execute("UPDATE users SET name = 'Ada L.' WHERE id = 'u-ada'")
+    copies = conn.execute("SELECT DISTINCT user_name FROM enrollments WHERE user_id = 'u-ada'")
+    assert [tuple(row) for row in copies] == [("Ada L.",)]
 
 
 def test_foreign_keys_are_on_again_after_a_rebuild_fails_on_a_sql_error(project):
