@@ -3,8 +3,8 @@
 Each function returns rows in a fixed order (ties broken by id), so a table or chart built
 from them is the same on every run: sqlite3 rows on SQLite, dicts on PostgreSQL (a psycopg
 connection), read by column name on both. The SQL is written once for both engines. Two
-reports read the progress counters (courselab.progress_counters) when the database has them,
-and compute the same rows from the base tables before that migration.
+reports read the progress counters and copies (courselab.progress_counters) when the database
+has them, and compute the same rows from the base tables before those migrations.
 """
 
 import gc
@@ -53,12 +53,11 @@ ORDER BY enrollment_count DESC, id
 # Enrollments with no progress row in any lesson of the enrolled course (progress in
 # another course does not count). Oldest first: the ones most worth a reminder.
 # With the progress counters: the enrollments whose lessons_done is 0, read in order from
-# the partial index idx_enrollments_not_started, which holds the copy of the course's title
-# too (no sort, no pass over progress; one lookup of the user's name by its key).
+# the partial index idx_enrollments_not_started, which holds the copies of the user's name
+# and the course's title too: no sort, no pass over progress, no lookup per row.
 NEVER_STARTED = """
-SELECT e.user_id, u.name, e.course_id, e.course_title AS title, e.enrolled_at
+SELECT e.user_id, e.user_name AS name, e.course_id, e.course_title AS title, e.enrolled_at
 FROM enrollments e
-JOIN users u ON u.id = e.user_id
 WHERE e.lessons_done = 0
 ORDER BY e.enrolled_at, e.user_id, e.course_id
 """
@@ -153,6 +152,12 @@ def _has_progress_counters(conn):
     return progress_counters.kept(conn)
 
 
+def _copies_user_names(conn):
+    if postgres.is_connection(conn):
+        return pg_counters.copies_user_names(conn)
+    return progress_counters.copies_user_names(conn)
+
+
 def most_popular_courses(conn, limit=10):
     """Courses by enrollments, most first: (id, title, is_published, enrollment_count)."""
     return _rows(conn, MOST_POPULAR, {"limit": limit})
@@ -182,7 +187,7 @@ def enrolled_never_started(conn):
     Rows have user_id, name, course_id, title, enrolled_at; a user appears once per
     course they never started.
     """
-    sql = NEVER_STARTED if _has_progress_counters(conn) else NEVER_STARTED_SET_WISE
+    sql = NEVER_STARTED if _copies_user_names(conn) else NEVER_STARTED_SET_WISE
     # 150,000 rows on the large dataset: Python's cycle collector would walk the growing
     # list of rows over and over (a fifth of the time), and rows cannot form cycles.
     enabled = gc.isenabled()

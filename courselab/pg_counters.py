@@ -1,8 +1,8 @@
-"""The counters on PostgreSQL: 009's and 017's, checked against their truth and recomputed.
+"""The counters on PostgreSQL: 009's, 017's and 019's, checked against their truth and recomputed.
 
 The same counters as courselab.checks and courselab.progress_counters keep on SQLite, with
-PostgreSQL's comparisons (IS DISTINCT FROM); 017's per-enrollment copies are checked and
-recomputed against one joined truth, not a subquery per enrollment.
+PostgreSQL's comparisons (IS DISTINCT FROM); the per-enrollment counter and copies are
+checked and recomputed against one joined truth, not a subquery per enrollment.
 """
 
 import re
@@ -10,11 +10,12 @@ import re
 from . import postgres, progress_counters
 from .checks import COUNTERS, EPSILON, ROW_LABELS, Counter
 
-# 017's copies per enrollment, set-wise (one pass over progress, then one over enrollments):
-# the course's title, and how many of its lessons the user completed.
-ENROLLMENT_TRUTH = """SELECT e2.user_id, e2.course_id, c.title, COALESCE(d.n, 0) AS n
+# The copies per enrollment, set-wise (one pass over progress, then one over enrollments):
+# the course's title, the user's name, and how many of its lessons the user completed.
+ENROLLMENT_TRUTH = """SELECT e2.user_id, e2.course_id, c.title, u.name, COALESCE(d.n, 0) AS n
           FROM enrollments e2
           JOIN courses c ON c.id = e2.course_id
+          JOIN users u   ON u.id = e2.user_id
           LEFT JOIN (SELECT p.user_id, s.course_id, COUNT(*) AS n
                      FROM progress p
                      JOIN lessons l  ON l.id = p.lesson_id
@@ -30,8 +31,10 @@ TRUTH_JOINS = {
                GROUP BY course_id) y ON y.course_id = c.id""",
 }
 
-# The version of the progress counters' migration, found by its name as on SQLite.
+# The versions of the progress counters' migration and of the name copy, found by their
+# names as on SQLite.
 PROGRESS = progress_counters.version()
+NAME_COPY = progress_counters.name_copy_version()
 
 # 009's counters and 017's (courselab.progress_counters on SQLite). Enrollments come first:
 # recomputed with the triggers on (check --repair), a change of lessons_done moves its
@@ -39,13 +42,14 @@ PROGRESS = progress_counters.version()
 PG_COUNTERS = (
     Counter("enrollments", "lessons_done", "x.n", PROGRESS),
     Counter("enrollments", "course_title", "x.title", PROGRESS),
+    Counter("enrollments", "user_name", "x.name", NAME_COPY),
     *COUNTERS,
     Counter("courses", "lessons_done_sum", "COALESCE(y.done, 0)", PROGRESS),
     Counter("courses", "completed_count",
             "(SELECT COUNT(e.completed_at) FROM enrollments e WHERE e.course_id = c.id)",
             PROGRESS),
 )
-TEXT_COPIES = {"course_title"}  # compared as text; every other counter as a number
+TEXT_COPIES = {"course_title", "user_name"}  # compared as text; every other counter as a number
 PG_ROW_LABELS = {**ROW_LABELS, "enrollments": "'enrollment ' || c.user_id || '/' || c.course_id"}
 
 
@@ -106,17 +110,29 @@ RECOMPUTE_017 = (
 )
 
 
+# 019's copy, where it differs from the user's name.
+RECOMPUTE_019 = """UPDATE enrollments AS e SET user_name = u.name FROM users u
+    WHERE u.id = e.user_id AND e.user_name IS DISTINCT FROM u.name"""
+
+
+def copies_user_names(conn):
+    """True when the name copy's migration (019) is applied."""
+    return postgres.current_version(conn) >= NAME_COPY
+
+
 def has_progress_counters(conn):
     """True when the progress counters' migration (017) is applied."""
     return postgres.current_version(conn) >= PROGRESS
 
 
 def recompute_counters(conn):
-    """Set every kept counter to its aggregate: 009's one UPDATE per table, then 017's."""
-    counters = [k for k in kept_counters(conn) if k.since != PROGRESS]
+    """Set every kept counter to its aggregate: 009's one UPDATE per table, then 017's, 019's."""
+    counters = [k for k in kept_counters(conn) if k.since not in (PROGRESS, NAME_COPY)]
     for table in dict.fromkeys(c.table for c in counters):
         assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
         conn.execute(f"UPDATE {table} AS c SET {assignments}")
     if has_progress_counters(conn):
         for statement in RECOMPUTE_017:
             conn.execute(statement)
+    if copies_user_names(conn):
+        conn.execute(RECOMPUTE_019)

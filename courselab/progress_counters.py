@@ -3,18 +3,20 @@
 enrollments.lessons_done counts the lessons of the enrolled course that the user completed;
 courses.lessons_done_sum adds them up over the course's enrollments and
 courses.completed_count counts the enrollments with completed_at set; enrollments.course_title
-copies courses.title. Triggers keep them exact; these
-functions compare them with the base tables and recompute them set-wise (courselab check
---repair, and the bulk load, which suspends the triggers).
+copies courses.title, and enrollments.user_name (migration copy_user_name_to_enrollments)
+copies users.name. Triggers keep them exact; these functions compare them with the base
+tables and recompute them set-wise (courselab check --repair, and the bulk load, which
+suspends the triggers).
 """
 
 from . import migrate
 
 MIGRATION = "add_progress_counters"  # found by name: its number may change
+NAME_COPY = "copy_user_name_to_enrollments"
 
 # {(table, column)} that recompute() sets.
 COLUMNS = {("enrollments", "lessons_done"), ("enrollments", "course_title"),
-           ("courses", "lessons_done_sum"),
+           ("enrollments", "user_name"), ("courses", "lessons_done_sum"),
            ("courses", "completed_count")}
 
 # Lessons done per (user, course), from the base tables: one pass over progress.
@@ -34,6 +36,14 @@ JOIN courses c ON c.id = e.course_id
 LEFT JOIN ({DONE}) d ON d.user_id = e.user_id AND d.course_id = e.course_id
 WHERE e.lessons_done IS NOT COALESCE(d.n, 0)
    OR e.course_title IS NOT c.title
+"""
+
+# Each enrollment's copy of its user's name, where it differs.
+NAME_DRIFT = """
+SELECT e.user_id, e.course_id, u.name
+FROM enrollments e
+JOIN users u ON u.id = e.user_id
+WHERE e.user_name IS NOT u.name
 """
 
 # Each course's sums against the base tables, where they differ.
@@ -66,10 +76,21 @@ def version(directory=None):
     return next(m.version for m in migrate.discover(directory) if m.name == MIGRATION)
 
 
+def name_copy_version(directory=None):
+    """The version number of the migration that copies users' names onto enrollments."""
+    return next(m.version for m in migrate.discover(directory) if m.name == NAME_COPY)
+
+
 def kept(conn):
     """True when the database has the counters (the migration is applied)."""
     return conn.execute("SELECT 1 FROM pragma_table_info('enrollments') "
                         "WHERE name = 'lessons_done'").fetchone() is not None
+
+
+def copies_user_names(conn):
+    """True when enrollments carry the copy of their user's name (its migration is applied)."""
+    return conn.execute("SELECT 1 FROM pragma_table_info('enrollments') "
+                        "WHERE name = 'user_name'").fetchone() is not None
 
 
 def drift(conn):
@@ -83,6 +104,10 @@ def drift(conn):
             problems.append(f"{where}: lessons_done is {r['found']}, expected {r['expected']}")
         if r["course_title"] != r["title"]:
             problems.append(f"{where}: the copy of the course's title is not {r['title']!r}")
+    if copies_user_names(conn):
+        for r in conn.execute(NAME_DRIFT + " ORDER BY e.course_id, e.user_id"):
+            problems.append(f"course {r['course_id']}, user {r['user_id']}: "
+                            f"the copy of the user's name is not {r['name']!r}")
     for row in conn.execute(COURSE_DRIFT + " ORDER BY c.id"):
         for column in ("done", "completed"):
             found, expected = row[f"found_{column}"], row[f"expected_{column}"]
@@ -108,6 +133,9 @@ def recompute(conn):
         conn.execute(f"""UPDATE enrollments AS e
             SET lessons_done = {_DONE_OF_E}, course_title = {_TITLE_OF_E}
             WHERE e.lessons_done IS NOT {_DONE_OF_E} OR e.course_title IS NOT {_TITLE_OF_E}""")
+        if copies_user_names(conn):
+            conn.execute("UPDATE enrollments AS e SET user_name = u.name FROM users u "
+                         "WHERE u.id = e.user_id AND e.user_name IS NOT u.name")
         conn.execute(f"UPDATE courses AS c SET lessons_done_sum = x.expected_done, "
                      f"completed_count = x.expected_completed FROM ({COURSE_SUMS_DRIFT}) x "
                      "WHERE c.id = x.id")

@@ -209,8 +209,7 @@ def test_the_keyed_ceiling_loads_the_same_rows_into_the_same_tables(big, tmp_pat
     assert watch.wall > 0 and own > 0 and list(work.iterdir()) == []
 
 
-def test_the_never_started_report_reads_one_covering_index_and_each_name_by_its_key(big):
+def test_the_never_started_report_reads_one_covering_index_and_nothing_else(big):
     assert plan(big, dashboard.NEVER_STARTED) == [
-        "SCAN e USING COVERING INDEX idx_enrollments_not_started",
-        "SEARCH u USING INDEX sqlite_autoindex_users_1 (id=?)"]
+        "SCAN e USING COVERING INDEX idx_enrollments_not_started"]
     assert plan(big, dashboard.COMPLETION_RATES) == ["SCAN courses", "USE TEMP B-TREE FOR ORDER BY"]

@@ -211,6 +211,32 @@ def test_check_finds_and_repair_fixes_a_progress_counter_and_a_title_copy(loaded
     assert pg_data.counter_drift(loaded) == []
 
 
+def test_the_name_copies_follow_a_renamed_user_a_new_and_a_rekeyed_enrollment(loaded):
+    def names(user):
+        return {r[0] for r in loaded.execute(
+            "SELECT user_name FROM enrollments WHERE user_id = %s", (user,))}
+
+    loaded.execute("UPDATE users SET name = 'Countess Lovelace' WHERE id = 'u-ada'")
+    assert names("u-ada") == {"Countess Lovelace"}
+    loaded.execute("INSERT INTO enrollments (user_id, course_id) VALUES ('u-edgar', 'c-perf')")
+    assert names("u-edgar") == {"Edgar Codd"}
+    loaded.execute("UPDATE enrollments SET user_id = 'u-alan' "
+                   "WHERE user_id = 'u-edgar' AND course_id = 'c-perf'")
+    assert names("u-alan") == {"Alan Turing"}
+    assert pg_data.counter_drift(loaded) == []
+
+
+def test_check_finds_and_repair_fixes_a_stale_name_copy(loaded):
+    loaded.execute("ALTER TABLE users DISABLE TRIGGER USER")
+    loaded.execute("UPDATE users SET name = 'Grace B. Hopper' WHERE id = 'u-grace'")
+    loaded.execute("ALTER TABLE users ENABLE TRIGGER USER")
+    drift = pg_data.counter_drift(loaded)
+    assert any(p.startswith("enrollment u-grace/") and "user_name is Grace Hopper" in p
+               for p in drift), drift
+    assert pg_data.repair(loaded)
+    assert pg_data.counter_drift(loaded) == []
+
+
 def test_check_names_a_course_sum_off_its_enrollments_and_repair_sets_it_back(loaded):
     truth = loaded.execute("SELECT lessons_done_sum FROM courses WHERE id = 'c-sql'").fetchone()[0]
     loaded.execute("ALTER TABLE courses DISABLE TRIGGER USER")

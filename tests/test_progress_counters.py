@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from courselab import checks, fixtures, migrate, progress_counters
+from courselab import checks, dashboard, fixtures, migrate, progress_counters
 from courselab.db import connect
 
 # What each counter must equal, computed from the base tables only.
@@ -40,8 +40,16 @@ def truth(conn):
     return enrollments, courses
 
 
+def stale_names(conn):
+    """Enrollments whose copy of the user's name is not the user's name."""
+    return [tuple(r) for r in conn.execute(
+        "SELECT e.user_id, e.course_id, e.user_name, u.name FROM enrollments e "
+        "JOIN users u ON u.id = e.user_id WHERE e.user_name IS NOT u.name")]
+
+
 def assert_exact(conn):
     assert stored(conn) == truth(conn)
+    assert stale_names(conn) == []
     assert progress_counters.drift(conn) == []
 
 
@@ -130,6 +138,42 @@ def test_the_copy_follows_a_renamed_course(db):
     assert_exact(db)
 
 
+def user_names(conn, user):
+    return {r[0] for r in conn.execute("SELECT user_name FROM enrollments WHERE user_id = ?",
+                                       (user,))}
+
+
+def test_the_copies_of_a_users_name_follow_a_rename_an_enrollment_and_a_rekey(db):
+    db.execute("UPDATE users SET name = 'Countess Lovelace' WHERE id = 'u-ada'")
+    assert user_names(db, "u-ada") == {"Countess Lovelace"}
+    db.execute("INSERT INTO enrollments (user_id, course_id) VALUES ('u-edgar', 'c-perf')")
+    edgar = db.execute("SELECT name FROM users WHERE id = 'u-edgar'").fetchone()[0]
+    assert user_names(db, "u-edgar") == {edgar}
+    db.execute("UPDATE enrollments SET user_id = 'u-alan' "
+               "WHERE user_id = 'u-edgar' AND course_id = 'c-perf'")
+    assert user_names(db, "u-alan") == {"Alan Turing"}
+    assert_exact(db)
+
+
+def test_check_reports_a_stale_name_and_repair_sets_it(db):
+    db.execute("UPDATE enrollments SET user_name = 'Nobody' WHERE user_id = 'u-grace'")
+    problems = checks.counter_drift(db)
+    assert any("u-grace: the copy of the user's name is not" in p for p in problems)
+    checks.repair(db)
+    assert_exact(db)
+
+
+def test_rolling_back_the_name_copy_keeps_the_counters_and_the_report(db):
+    rows = [tuple(r) for r in dashboard.enrolled_never_started(db)]
+    migrate.rollback(db, to=f"{int(progress_counters.name_copy_version()) - 1:03d}")
+    assert not progress_counters.copies_user_names(db) and progress_counters.kept(db)
+    assert [tuple(r) for r in dashboard.enrolled_never_started(db)] == rows
+    assert progress_counters.drift(db) == []
+    migrate.migrate(db)
+    assert [tuple(r) for r in dashboard.enrolled_never_started(db)] == rows
+    assert_exact(db)
+
+
 def test_check_reports_a_drifted_counter_and_repair_fixes_it(db):
     db.execute("UPDATE enrollments SET lessons_done = 9, course_title = 'X' "
                "WHERE user_id = 'u-alan' AND course_id = 'c-sql'")
@@ -189,6 +233,9 @@ STATEMENTS = [
     "DELETE FROM sections WHERE id = {section}",
     "DELETE FROM courses WHERE id = {course}",
     "INSERT OR REPLACE INTO progress (user_id, lesson_id) VALUES ({user}, {lesson})",
+    "UPDATE users SET name = name || '+' WHERE id = {user}",
+    "UPDATE OR IGNORE enrollments SET user_id = {user} WHERE course_id = {course}",
+    "DELETE FROM users WHERE id = {user}",
 ]
 USERS = ["u-ada", "u-alan", "u-grace", "u-edgar", "u-barbara", "u-donald"]
 COURSES = ["c-sql", "c-design", "c-perf", "c-python"]  # c-nosql has prerequisites
@@ -219,6 +266,7 @@ def test_any_sequence_of_changes_keeps_the_counters_equal_to_their_aggregates(fi
                 conn.execute(sql.format(user=f"'{user}'", course=f"'{course}'",
                                         section=f"'{section}'", lesson=f"'{lesson}'"))
             assert stored(conn) == truth(conn), sql
+            assert stale_names(conn) == [], sql
     finally:
         conn.execute("ROLLBACK TO steps")
         conn.execute("RELEASE steps")

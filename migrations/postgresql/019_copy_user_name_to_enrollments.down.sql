@@ -1,0 +1,13 @@
+-- 019_copy_user_name_to_enrollments.down.sql (PostgreSQL) — undoes 019: drops its functions
+-- (and with them their triggers) and the copy, and gives the never-started index back its
+-- columns of 017. No data is lost: the copy is recomputed from users.
+BEGIN;
+DROP FUNCTION users_name_to_enrollments() CASCADE;
+DROP FUNCTION enrollment_copies_user_name() CASCADE;
+DROP INDEX idx_enrollments_not_started;
+ALTER TABLE enrollments DROP COLUMN user_name;
+CREATE INDEX idx_enrollments_not_started
+    ON enrollments (enrolled_at, user_id, course_id) INCLUDE (course_title, lessons_done)
+    WHERE lessons_done = 0;
+DELETE FROM schema_migrations WHERE version = '019';
+COMMIT;
