@@ -24,10 +24,11 @@ from courselab import fixtures, migrate
 from courselab.db import connect, table_names
 from courselab.errors import MigrationError
 
-# Tables a rebuild may target, with a child table and column that reference them. courses'
-# RENAME needs legacy_alter_table (other tables' triggers name it).
+# Tables a rebuild may target, with a child table and column that reference them. The RENAME
+# of courses and users needs legacy_alter_table (other tables' triggers name them); tags' not.
 REBUILDS = {"users": ("enrollments", "user_id"), "tags": ("course_tags", "tag_id"),
             "courses": ("enrollments", "course_id")}
+NAMED_BY_OTHER_TRIGGERS = {"users", "courses"}
 STRAYS = ["COMMIT;", "/* done */ COMMIT;", "COMMIT\tTRANSACTION;", "ROLLBACK;", "END;",
           "end transaction;", "SAVEPOINT s;", "RELEASE s;", "BEGIN;", "rollback to s;",
           "-- bye\nCOMMIT;"]
@@ -110,13 +111,17 @@ class StudentMigrations(RuleBasedStateMachine):
         # A table renamed by an earlier rebuild is stored as CREATE TABLE "name".
         create = re.sub(rf'^CREATE TABLE "?{table}"?', f"CREATE TABLE {table}_new", sql)
         create = create[:create.rindex(")")] + ",\n    CHECK (length(id) > 0)\n)"
+        # SQLite's step 8: the old table's indexes and triggers go with it; create them again.
+        again = "".join(f"{row[0]};\n" for row in self.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+            "AND sql IS NOT NULL ORDER BY type, name", (table,)))
         victim = self.conn.execute(f"SELECT {column} FROM {child} LIMIT 1").fetchone()[0]
         where = f" WHERE id <> '{victim}'" if dangling else ""
         text = (("PRAGMA foreign_keys=OFF;\n" if foreign_keys_off else "") + "BEGIN;\n"
                 f"{create};\nINSERT INTO {table}_new SELECT * FROM {table}{where};\n"
                 f"DROP TABLE {table};\n"
-                + ("PRAGMA legacy_alter_table=ON;\n" if table == "courses" else "")
-                + f"ALTER TABLE {table}_new RENAME TO {table};\n"
+                + ("PRAGMA legacy_alter_table=ON;\n" if table in NAMED_BY_OTHER_TRIGGERS else "")
+                + f"ALTER TABLE {table}_new RENAME TO {table};\n" + again
                 + ("PRAGMA foreign_key_check;\n" if own_check else "")
                 + self.record(f"rebuild_{table}") + "COMMIT;\n"
                 + ("PRAGMA foreign_keys=ON;\n" if pragma_on_after else ""))
