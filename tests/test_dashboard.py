@@ -1,5 +1,6 @@
 """The admin dashboard: each query against answers computed by hand from data/*.csv."""
 
+import gc
 import random
 
 import pytest
@@ -89,6 +90,32 @@ def test_users_who_enrolled_but_never_started(db):
         ("u-donald", "Donald Knuth", "c-perf", "SQLite Performance", "2026-03-10 17:00:00"),
         ("u-ada", "Ada Lovelace", "c-perf", "SQLite Performance", "2026-04-02 09:30:00"),
     ]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_never_started_report_leaves_the_cycle_collector_as_it_found_it(db, enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        cycle = []
+        cycle.append(cycle)
+        dashboard.enrolled_never_started(db)
+        assert gc.isenabled() == enabled and gc.get_freeze_count() == 0
+        del cycle
+        assert gc.collect() >= 1  # what was young then is collected by a full collection
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_the_never_started_report_leaves_a_callers_frozen_objects_frozen(db):
+    mine = [[]]
+    gc.freeze()  # gc.get_objects() lists every tracked object but the frozen ones
+    try:
+        assert len(dashboard.enrolled_never_started(db)) > 0
+        assert gc.get_freeze_count() > 0
+        assert not any(o is mine for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
 
 
 def test_progress_in_another_course_does_not_count_as_starting(db):
