@@ -209,6 +209,19 @@ def test_the_keyed_ceiling_loads_the_same_rows_into_the_same_tables(big, tmp_pat
     assert watch.wall > 0 and own > 0 and list(work.iterdir()) == []
 
 
+def test_the_keyed_ceiling_times_its_commit_as_the_load_does(big, tmp_path, monkeypatch):
+    timed = []
+
+    class Recording(timing.Stopwatch):
+        def execute(self, *args):
+            timed.append(args[0])
+            return super().execute(*args)
+
+    monkeypatch.setattr(bench_load, "Stopwatch", Recording)
+    bench_load.keyed_ceiling(big, "class", 0, tmp_path)
+    assert timed == ["BEGIN IMMEDIATE", "COMMIT"]
+
+
 def test_the_never_started_report_reads_one_covering_index_and_nothing_else(big):
     assert plan(big, dashboard.NEVER_STARTED) == [
         "SCAN e USING COVERING INDEX idx_enrollments_not_started"]
