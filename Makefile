@@ -102,8 +102,10 @@ test: vendor lint unit nbval
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# worksteal: each worker starts on its own contiguous half (a module's fixtures are built once)
+# and a worker that runs out takes half of what the other has left, so both finish together.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal tests
 
 # Notebook 24 runs its PostgreSQL cells on a throwaway server: without PostgreSQL installed
 # (and not under CI, where .ci/run installs it) it is left out, with a line saying so.

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from courselab import dashboard, fixtures, generate, pg_data, pg_generate, postgres
+from courselab.cli import main
 
 
 @pytest.fixture
@@ -81,10 +82,10 @@ def test_bench_compares_the_load_and_every_report_on_both_engines(pg_url, tmp_pa
         assert pg_data.counter_drift(pg) == []
 
 
-def test_cli_bench_with_pg_writes_the_engine_section(pg_url, cli, tmp_path):
+def test_cli_bench_with_pg_writes_the_engine_section(pg_url, quick_bench, tmp_path, capsys):
     out = tmp_path / "bench.md"
-    result = cli("bench", "--scale", "class", "--out", out, "--pg", pg_url, timeout=600)
-    assert result.returncode == 0, result.stderr
+    status = main(["bench", "--scale", "class", "--out", str(out), "--pg", pg_url])
+    assert status == 0, capsys.readouterr().err
     assert "### SQLite against PostgreSQL: the load and the dashboard" in out.read_text()
 
 

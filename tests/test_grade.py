@@ -16,6 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from courselab import grade_kernel
+from courselab.cli import main
 from courselab.grade_bench import WRONG_SQL, answered, blank, solved, write
 
 from .conftest import REPO
@@ -47,7 +48,10 @@ def graded(tmp_path_factory):
     write(solved(LESSONS), sub / "alice", LESSONS)
     write(blank(USERS), sub / "bob", USERS)
     write(_tampered(), sub / "carol", USERS)
-    write(answered(solved(LESSONS), "05.1", "while True:\n    pass"), sub / "dave", LESSONS)
+    # A cell that never ends; asleep, not spinning, so that its TIMEOUT seconds leave the CPU
+    # to the rest of the suite (the CPU limit has its own test below).
+    never_ends = "import time\nwhile True:\n    time.sleep(1)"
+    write(answered(solved(LESSONS), "05.1", never_ends), sub / "dave", LESSONS)
     (sub / "erin").mkdir()
     (sub / "erin" / USERS).write_text('{"cells": [', encoding="utf-8")
     (sub / "erin" / "notes.txt").write_text("my notes", encoding="utf-8")
@@ -200,19 +204,19 @@ def test_the_report_names_missing_notebooks_and_every_bad_input(graded):
         assert expected in problems
 
 
-def test_a_missing_submissions_folder_is_one_line_not_a_traceback(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-m", "courselab", "grade", str(tmp_path / "nope"),
-                             "--out", str(tmp_path / "g.csv")], capture_output=True, text=True,
-                            env=env)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "is not a folder" in result.stderr
+# In this process: a subprocess would only add a second of importing nbclient and matplotlib.
+def test_a_missing_submissions_folder_is_one_line_not_a_traceback(tmp_path, capsys):
+    status = main(["grade", str(tmp_path / "nope"), "--out", str(tmp_path / "g.csv")])
+    stderr = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in stderr
+    assert "is not a folder" in stderr
 
 
-def test_a_zero_timeout_is_refused_in_one_line(cli, tmp_path):
-    result = cli("grade", tmp_path, "--out", tmp_path / "g.csv", "--timeout", "0")
-    assert result.returncode == 1 and "--timeout" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_a_zero_timeout_is_refused_in_one_line(tmp_path, capsys):
+    status = main(["grade", str(tmp_path), "--out", str(tmp_path / "g.csv"), "--timeout", "0"])
+    stderr = capsys.readouterr().err
+    assert status == 1 and "--timeout" in stderr
+    assert "Traceback" not in stderr
 
 
 def test_graded_code_runs_with_a_clean_environment_and_limits(monkeypatch):

@@ -26,10 +26,11 @@ def pg(pg_url):
 
 
 @pytest.fixture
-def loaded(pg):
-    postgres.migrate_up(pg)
-    pg_data.load(pg, migrate.MIGRATIONS_DIR.parent / "data")
-    return pg
+def loaded(make_pg_url):
+    """A database at the newest version with the fixtures (a copy of one built per session)."""
+    conn = postgres.connect(make_pg_url(load=True))
+    yield conn
+    conn.close()
 
 
 def _copy_migrations(tmp_path, upto=None):

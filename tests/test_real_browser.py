@@ -33,7 +33,8 @@ DECKS = ["01-Entities-And-Relationships.ipynb", "11-Denormalized-Counters.ipynb"
          "22-Admin-Dashboard.ipynb"]  # 11: the longest migration, a slide of it at a time
 
 # What the present slide shows: text and pictures not wholly on screen, the "Click to add a
-# cell." bar if visible, pictures in outputs. Content in a box that scrolls counts as cut off:
+# cell." bar if visible, pictures in outputs; its key counts the fragments shown; `last` is
+# true when the space key can go no further. Content in a box that scrolls counts as cut off:
 # a projected slide must show everything without scrolling.
 SLIDE = r"""
 const ps = [...document.querySelectorAll('.reveal .slides section.present')];
@@ -47,8 +48,11 @@ const clipped = (el, r) => {  // past the right edge of a box that hides or scro
   }
   return false;
 };
-const out = {key: JSON.stringify(ps.map(s => [...s.parentElement.children].indexOf(s))),
-             cut: [], pictures: 0, svgs: 0, bar: false};
+const out = {key: JSON.stringify([...ps.map(s => [...s.parentElement.children].indexOf(s)),
+                                  p.querySelectorAll('.fragment.visible').length]),
+             cut: [], pictures: 0, svgs: 0, bar: false,
+             last: !document.querySelector('.reveal .controls :is(.navigate-right, .navigate-down)'
+                                           + '.enabled')};
 const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
 let n;
 while ((n = walker.nextNode())) {
@@ -103,6 +107,12 @@ def lab(tmp_path_factory):
            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces")}
     startup.profile(tmp / "ipython")
+    # No transition: reveal.js only animates the way between two slides, each slide at rest is
+    # laid out alike (theme, size and scroll stay the notebooks'); a step is then over at once.
+    rise = tmp / "settings" / "jupyterlab-rise"
+    rise.mkdir(parents=True)
+    (rise / "plugin.jupyterlab-settings").write_text(
+        json.dumps({"transition": "none", "auto_select_timeout": 0}))
     # as `make lab` does: our notebooks are trusted, so their stored SVG outputs show
     subprocess.run([sys.executable, "-m", "jupyter", "trust",
                     *map(str, sorted(root.glob("*/*.ipynb")))], env=env, check=True,
@@ -163,10 +173,9 @@ def wait_for(driver, script, timeout=60):
 
 
 def settle(driver):
-    """Wait until the slide transition is over: the present slide stops moving."""
+    """Wait until the present slide stops moving."""
     last = None
-    for _ in range(40):
-        time.sleep(0.15)
+    for _ in range(120):
         now = driver.execute_script(
             "const ps = document.querySelectorAll('.reveal .slides section.present');"
             "const r = ps[ps.length - 1].getBoundingClientRect();"
@@ -174,6 +183,7 @@ def settle(driver):
         if now == last:
             return
         last = now
+        time.sleep(0.05)
 
 
 def slides(driver, url):
@@ -201,6 +211,7 @@ def test_each_slide_fits_1280x720_without_the_add_a_cell_bar(lab, browser, deck)
     base, token = lab
     steps = slides(browser, f"{base}/rise/notebooks/{deck}?token={token}")
     assert len(steps) >= 10, "the space key did not step through the deck"
+    assert steps[-1]["last"], f"the space key stopped at {steps[-1]['key']}, before the end"
     assert [s["key"] for s in steps if s["bar"]] == []
     if deck.startswith("01"):
         assert any(s["svgs"] for s in steps), "no slide draws the ER diagram as an SVG"

@@ -9,9 +9,7 @@ import sqlite3
 
 import pytest
 
-from courselab import checks, migrate, pg_data, postgres
-
-DATA = migrate.MIGRATIONS_DIR.parent / "data"
+from courselab import checks, pg_data, postgres
 
 
 class Platform:
@@ -65,9 +63,7 @@ def platform(request, make_db):
     if request.param == "sqlite":
         yield Platform("sqlite", make_db())
         return
-    conn = postgres.connect(request.getfixturevalue("pg_url"))
-    postgres.migrate_up(conn)
-    pg_data.load(conn, DATA)
+    conn = postgres.connect(request.getfixturevalue("make_pg_url")(load=True))
     yield Platform("postgresql", conn)
     conn.close()
 
