@@ -4,6 +4,8 @@ Each `refuse_*` raises MigrationError with one line naming the file (and line) a
 to do; the runner then rolls the migration back, so the database stays as it was.
 """
 
+import sqlite3
+
 from .db import exists, table_names
 from .errors import MigrationError
 
@@ -73,32 +75,37 @@ def refuse_lost_rows(name, before, after):
 
 
 def rebuilt_objects(conn):
-    """{(type, name): table} of the triggers and indexes a table rebuild must create again."""
-    return {(kind, name): table for kind, name, table in conn.execute(
-        "SELECT type, name, tbl_name FROM sqlite_master "
+    """{(type, name): (table, sql)} of the triggers and indexes a rebuild must create again."""
+    return {(kind, name): (table, sql) for kind, name, table, sql in conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master "
         "WHERE type IN ('trigger', 'index') AND sql IS NOT NULL")}
 
 
-def refuse_lost_objects(conn, name, before, statements):
-    """Refuse when a table dropped and created again lost a trigger or index of the old one.
+def restore_lost_objects(conn, name, before, statements):
+    """Create again the triggers and indexes that a table rebuild dropped with the old table.
 
     DROP TABLE takes the table's triggers and indexes with it; SQLite's rebuild procedure
-    creates them again (its step 8). Forgetting one loses no row, but a trigger keeping a
-    counter, a copy or a search index in step stops firing, and nothing says so.
+    creates them again (its step 8). A file that forgets one would lose no row, but a trigger
+    keeping a counter, a copy or a search index in step would stop firing, and nothing would
+    say so: the runner creates each again from its SQL, unless the file dropped it by name.
+    Raises MigrationError when one no longer fits the new table.
     """
     named = {(kind.lower(), statement.dropped(kind).lower()) for statement in statements
              for kind in ("TRIGGER", "INDEX") if statement.dropped(kind)}
     tables = {t.lower() for t in table_names(conn)}
     after = rebuilt_objects(conn)
-    lost = sorted((table, kind, obj) for (kind, obj), table in before.items()
+    lost = sorted((table, kind, obj, sql) for (kind, obj), (table, sql) in before.items()
                   if (kind, obj) not in after and (kind, obj.lower()) not in named
                   and table.lower() in tables)
-    if lost:
-        table, kind, obj = lost[0]
-        raise MigrationError(
-            f"{name}: DROP TABLE {table} also dropped its {kind} {obj}, and the new {table} "
-            f"has none: create it again before COMMIT (step 8 of SQLite's rebuild), or DROP "
-            f"{kind.upper()} {obj} first if it should go; nothing of this migration was applied")
+    for table, kind, obj, sql in lost:
+        try:
+            conn.execute(sql)
+        except sqlite3.Error as exc:
+            raise MigrationError(
+                f"{name}: DROP TABLE {table} also dropped its {kind} {obj}, which does not fit "
+                f"the new {table} ({exc}): create it anew before COMMIT (step 8 of SQLite's "
+                f"rebuild), or DROP {kind.upper()} {obj} first if it should go; nothing of this "
+                "migration was applied") from None
 
 
 def row_counts(conn):

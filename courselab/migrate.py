@@ -10,7 +10,6 @@ BEGIN IMMEDIATE, checks the foreign keys if they were off, checks that the file 
 foreign keys back on. Any failure rolls the whole file back.
 """
 
-import re
 import sqlite3
 from contextlib import contextmanager
 
@@ -203,22 +202,23 @@ def _execute(conn, migration, parsed, up, keep_rows):
     versions_before = guards.versions(conn)
     missing_before = guards.missing_parents(conn)
     objects_before = guards.rebuilt_objects(conn)
+    dropped = set()
     for statement in parsed.body:
         if up and not parsed.foreign_keys_off:
             guards.refuse_cascading_drop(conn, name, statement)
         try:
-            found = conn.execute(statement.text).fetchall()
+            found = _run_statement(conn, statement, dropped)
         except sqlite3.Error as exc:
             first_line = statement.text.rstrip(";").splitlines()[0][:80]
             raise MigrationError(f"{name}:{statement.line}: {exc} (in: {first_line}); "
-                                 f"nothing of this migration was applied{_hint(exc)}") from None
+                                 "nothing of this migration was applied") from None
         if not conn.in_transaction:
             raise MigrationError(f"{name}:{statement.line}: this statement ended the "
                                  "migration's transaction; what ran before it is committed")
         if found and statement.pragma() and statement.pragma()[0] == "foreign_key_check":
             guards.refuse_dangling(name, statement.line, found)
     guards.refuse_missing_parents(conn, name, missing_before)
-    guards.refuse_lost_objects(conn, name, objects_before, parsed.body)
+    guards.restore_lost_objects(conn, name, objects_before, parsed.body)
     if parsed.foreign_keys_off:
         guards.refuse_dangling(name, parsed.closing_line,
                                conn.execute("PRAGMA foreign_key_check").fetchall())
@@ -227,11 +227,24 @@ def _execute(conn, migration, parsed, up, keep_rows):
         guards.refuse_lost_rows(name, rows_before, guards.row_counts(conn))
 
 
-def _hint(exc):
-    """What to do about a RENAME refused because a trigger or view names the dropped table."""
-    if re.match(r"error in (trigger|view) \w+: no such table", str(exc)):
-        return "; put PRAGMA legacy_alter_table=ON; before the RENAME (a table rebuild)"
-    return ""
+def _run_statement(conn, statement, dropped):
+    """Execute one statement; `dropped` collects the tables the file has dropped so far.
+
+    The RENAME of a rebuild (a new table given the name of one dropped before it) runs with
+    legacy_alter_table on: the other tables' triggers and views that name the old table
+    then name the new one, as they should, instead of failing the RENAME.
+    """
+    if table := statement.dropped("TABLE"):
+        dropped.add(table.lower())
+    renamed = statement.renamed_to()
+    if not (renamed and renamed.lower() in dropped):
+        return conn.execute(statement.text).fetchall()
+    legacy = conn.execute("PRAGMA legacy_alter_table").fetchone()[0]
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        return conn.execute(statement.text).fetchall()
+    finally:
+        conn.execute(f"PRAGMA legacy_alter_table = {legacy}")
 
 
 def status(conn, directory=None):

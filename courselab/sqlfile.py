@@ -59,6 +59,16 @@ class Statement:
         rest = [w for w in words[2:] if w != "="]
         return name, (unquote(rest[0]).upper() if rest else None)
 
+    def renamed_to(self):
+        """The new name an ALTER TABLE ... RENAME TO statement gives its table, else None."""
+        words = self.words
+        if words[:2] != ("ALTER", "TABLE") or "RENAME" not in words:
+            return None
+        at = words.index("RENAME")
+        if words[at + 1:at + 2] != ("TO",) or len(words) < at + 3:
+            return None
+        return unquote(self.tokens[at + 2])
+
     def dropped(self, kind="TABLE"):
         """What a DROP TABLE (TRIGGER, INDEX: `kind`) statement names, unquoted, else None."""
         words = self.words

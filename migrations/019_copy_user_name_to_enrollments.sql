@@ -5,10 +5,10 @@
 --      looks up each row's user by key: 150,000 lookups on the large dataset, nine tenths of
 --      the report's time in SQLite. With the copy the index answers alone.
 -- Trade-off: 017 chose not to copy the name, and this migration reverses that choice with
---      its cost stated. A trigger on enrollments now names users, so SQLite's table rebuild
---      of users needs PRAGMA legacy_alter_table=ON; before its RENAME (the runner says so,
---      as it does for courses), and the rebuild drops users_name_to_enrollments with the old
---      table: it must create it again (the runner refuses a rebuild that does not).
+--      its cost stated. A trigger on enrollments now names users, so a table rebuild of
+--      users must rename as a rebuild (the runner runs its RENAME with legacy_alter_table
+--      on), and drops users_name_to_enrollments with the old table, to be created again
+--      (SQLite's step 8; the runner does it when the file forgets).
 -- Cost: renaming a user rewrites their enrollments; an enrollment insert writes its row
 --      once more.
 -- Requires: 017.

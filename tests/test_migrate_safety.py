@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from courselab import fixtures, migrate
+from courselab import checks, fixtures, migrate, search
 from courselab.db import connect
 from courselab.errors import MigrationError
 
@@ -142,12 +142,17 @@ def courses_rebuild(conn, legacy):
     return rebuild(conn, "courses", legacy=legacy)
 
 
-def test_a_rebuild_whose_rename_trips_over_other_tables_triggers_says_what_to_add(project):
+def test_a_rebuild_without_legacy_alter_table_renames_as_a_rebuild_and_triggers_still_fire(
+        project):
+    # enrollments' triggers name courses: a plain RENAME would fail on them once courses is gone
     directory, conn = project
     write(directory, "rebuild_courses", courses_rebuild(conn, legacy=False),
           before="PRAGMA foreign_keys=OFF;\n")
-    refused(conn, directory, r"error in trigger \w+: no such table: main.courses .* "
-                             "put PRAGMA legacy_alter_table=ON; before the RENAME")
+    migrate.migrate(conn, directory)
+    assert conn.execute("PRAGMA legacy_alter_table").fetchone()[0] == 0
+    conn.execute("UPDATE courses SET title = 'SQL, again' WHERE id = 'c-sql'")
+    titles = conn.execute("SELECT DISTINCT course_title FROM enrollments WHERE course_id = 'c-sql'")
+    assert [tuple(row) for row in titles] == [("SQL, again",)]
 
 
 def test_with_legacy_alter_table_the_rebuild_applies_and_the_setting_does_not_leak(project):
@@ -171,14 +176,39 @@ def test_with_legacy_alter_table_the_rebuild_applies_and_the_setting_does_not_le
     ("courses", "index idx_courses_catalog"),
     ("courses", "trigger courses_fts_update"),
 ])
-def test_a_rebuild_that_forgets_a_trigger_or_index_of_the_old_table_is_refused(
+def test_a_rebuild_that_forgets_a_trigger_or_index_of_the_old_table_gets_it_back(
         project, table, lost):
     directory, conn = project
     kind, name = lost.split()
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
     write(directory, f"rebuild_{table}", rebuild(conn, table, leave_out=name),
           before="PRAGMA foreign_keys=OFF;\n")
-    message = refused(conn, directory, f"DROP TABLE {table} also dropped its {kind} {name}")
-    assert "create it again before COMMIT" in message
+    migrate.migrate(conn, directory)
+    assert conn.execute("SELECT type, sql FROM sqlite_master WHERE name = ?",
+                        (name,)).fetchone()[:] == (kind, sql)
+
+
+def test_after_a_rebuild_that_forgot_the_search_trigger_search_still_follows_a_new_title(
+        project):
+    directory, conn = project
+    write(directory, "rebuild_courses", rebuild(conn, "courses", leave_out="courses_fts_update"),
+          before="PRAGMA foreign_keys=OFF;\n")
+    migrate.migrate(conn, directory)
+    conn.execute("UPDATE courses SET title = 'Zanzibar' WHERE id = 'c-sql'")
+    assert [r["id"] for r in search.search_courses(conn, "zanzibar")] == ["c-sql"]
+    assert checks.fts_problems(conn) == []
+
+
+def test_a_forgotten_index_that_no_longer_fits_the_new_table_is_refused(project):
+    directory, conn = project
+    body = ("CREATE TABLE tags_new (id TEXT PRIMARY KEY, label TEXT NOT NULL);\n"
+            "INSERT INTO tags_new SELECT id, name FROM tags;\nDROP TABLE tags;\n"
+            "ALTER TABLE tags_new RENAME TO tags;\n")
+    conn.execute("CREATE INDEX idx_tags_name ON tags(name)")
+    write(directory, "rebuild_tags", body, before="PRAGMA foreign_keys=OFF;\n")
+    message = refused(conn, directory, "DROP TABLE tags also dropped its index idx_tags_name, "
+                                       "which does not fit the new tags")
+    assert "DROP INDEX idx_tags_name first" in message
 
 
 def test_a_rebuild_may_leave_out_what_it_drops_by_name_first(project):
