@@ -1,10 +1,11 @@
 """A student writes migrations: whatever they write, it applies whole or changes nothing.
 
 A hypothesis state machine adds user-written migrations to a copy of the course's ones, on a
-database with the fixtures: table rebuilds (with or without foreign keys off, keeping every
-row or leaving a dangling reference), files with a stray transaction statement, files that
-record the wrong versions, and legitimate files in many spellings. After each step either the
-migration applied whole (recorded, its effects there, every row kept) or it was refused and
+database with the fixtures: table rebuilds (with or without foreign keys off, step 8 or
+legacy_alter_table, keeping every row or leaving a dangling reference), files with a stray
+transaction statement, files that record the wrong versions, and legitimate files in many
+spellings. After each step either the migration applied whole (recorded, its effects there,
+every row kept, the rebuilt table with all its triggers and indexes) or it was refused and
 the database dump is what it was; foreign keys are ON and nothing dangles.
 """
 
@@ -24,11 +25,11 @@ from courselab import fixtures, migrate
 from courselab.db import connect, table_names
 from courselab.errors import MigrationError
 
-# Tables a rebuild may target, with a child table and column that reference them. The RENAME
-# of courses and users needs legacy_alter_table (other tables' triggers name them); tags' not.
+# Tables a rebuild may target, with a child table and column that reference them. Other
+# tables' triggers name courses and users: their RENAME works with or without the file's
+# legacy_alter_table, since the runner renames as a rebuild.
 REBUILDS = {"users": ("enrollments", "user_id"), "tags": ("course_tags", "tag_id"),
             "courses": ("enrollments", "course_id")}
-NAMED_BY_OTHER_TRIGGERS = {"users", "courses"}
 STRAYS = ["COMMIT;", "/* done */ COMMIT;", "COMMIT\tTRANSACTION;", "ROLLBACK;", "END;",
           "end transaction;", "SAVEPOINT s;", "RELEASE s;", "BEGIN;", "rollback to s;",
           "-- bye\nCOMMIT;"]
@@ -103,24 +104,29 @@ class StudentMigrations(RuleBasedStateMachine):
     # rules
 
     @rule(table=st.sampled_from(sorted(REBUILDS)), foreign_keys_off=st.booleans(),
-          dangling=st.booleans(), own_check=st.booleans(), pragma_on_after=st.booleans())
-    def rebuild(self, table, foreign_keys_off, dangling, own_check, pragma_on_after):
+          dangling=st.booleans(), own_check=st.booleans(), pragma_on_after=st.booleans(),
+          legacy=st.booleans(), step_8=st.booleans())
+    def rebuild(self, table, foreign_keys_off, dangling, own_check, pragma_on_after, legacy,
+                step_8):
         child, column = REBUILDS[table]
         sql = self.conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
                                 (table,)).fetchone()[0]
         # A table renamed by an earlier rebuild is stored as CREATE TABLE "name".
         create = re.sub(rf'^CREATE TABLE "?{table}"?', f"CREATE TABLE {table}_new", sql)
         create = create[:create.rindex(")")] + ",\n    CHECK (length(id) > 0)\n)"
-        # SQLite's step 8: the old table's indexes and triggers go with it; create them again.
-        again = "".join(f"{row[0]};\n" for row in self.conn.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
-            "AND sql IS NOT NULL ORDER BY type, name", (table,)))
+        # SQLite's step 8: the old table's indexes and triggers go with it; the file creates
+        # them again, or else the runner does. Either way the table keeps every one of them.
+        objects = self.conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name",
+            (table,)).fetchall()
+        again = "".join(f"{sql};\n" for _, _, sql in objects) if step_8 else ""
         victim = self.conn.execute(f"SELECT {column} FROM {child} LIMIT 1").fetchone()[0]
         where = f" WHERE id <> '{victim}'" if dangling else ""
         text = (("PRAGMA foreign_keys=OFF;\n" if foreign_keys_off else "") + "BEGIN;\n"
                 f"{create};\nINSERT INTO {table}_new SELECT * FROM {table}{where};\n"
                 f"DROP TABLE {table};\n"
-                + ("PRAGMA legacy_alter_table=ON;\n" if table in NAMED_BY_OTHER_TRIGGERS else "")
+                + ("PRAGMA legacy_alter_table=ON;\n" if legacy else "")
                 + f"ALTER TABLE {table}_new RENAME TO {table};\n" + again
                 + ("PRAGMA foreign_key_check;\n" if own_check else "")
                 + self.record(f"rebuild_{table}") + "COMMIT;\n"
@@ -128,6 +134,10 @@ class StudentMigrations(RuleBasedStateMachine):
         counts = self.attempt(f"rebuild_{table}", text, applies=foreign_keys_off and not dangling)
         if counts is not None:
             assert self.counts() == counts
+            assert self.conn.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "
+                "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name",
+                (table,)).fetchall() == objects
 
     @rule(stray=st.sampled_from(STRAYS), position=st.integers(0, 3))
     def stray_transaction_statement(self, stray, position):
