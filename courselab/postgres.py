@@ -9,6 +9,8 @@ own version in `schema_migrations` with its checksum, edited applied files refus
 `pg_advisory_xact_lock` makes concurrent runners apply each version once.
 """
 
+from functools import lru_cache
+
 import sqlparse
 
 from . import migrate
@@ -61,15 +63,7 @@ def statements(path):
     Refuses, before anything runs, any other statement that would end or split the
     runner's transaction.
     """
-    text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
-    found, offset = [], 0
-    for raw in sqlparse.split(text):
-        offset = text.index(raw, offset)
-        code = sqlparse.format(raw, strip_comments=True).strip()
-        if code:
-            first = offset + raw.index(code.split(None, 1)[0])
-            found.append((text.count("\n", 0, first) + 1, code))
-        offset += len(raw)
+    found = list(_split(path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")))
     if found and _word(found[0][1]) in ("BEGIN", "START"):
         found = found[1:]
     if found and _word(found[-1][1]) in ("COMMIT", "END"):
@@ -80,6 +74,23 @@ def statements(path):
                                  "runner's transaction; only the opening BEGIN and the final "
                                  "COMMIT may control it")
     return found
+
+
+@lru_cache(maxsize=256)
+def _split(text):
+    """((line, statement), ...) of SQL text, comments stripped.
+
+    Cached by the text: sqlparse is slow, and every migrate and check reads every file.
+    """
+    found, offset = [], 0
+    for raw in sqlparse.split(text):
+        offset = text.index(raw, offset)
+        code = sqlparse.format(raw, strip_comments=True).strip()
+        if code:
+            first = offset + raw.index(code.split(None, 1)[0])
+            found.append((text.count("\n", 0, first) + 1, code))
+        offset += len(raw)
+    return tuple(found)
 
 
 def _word(statement):

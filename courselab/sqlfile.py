@@ -12,6 +12,7 @@ import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from .errors import MigrationError
 
@@ -43,7 +44,7 @@ class Statement:
     text: str
     tokens: tuple
 
-    @property
+    @cached_property
     def words(self):
         """Its tokens upper-cased (for matching keywords; quoted tokens keep their quotes)."""
         return tuple(t.upper() for t in self.tokens)
@@ -117,8 +118,13 @@ def read_text(path):
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+@lru_cache(maxsize=256)
 def split_statements(sql):
-    """[Statement] of SQL text: complete statements, trigger bodies whole, comments skipped."""
+    """(Statement, ...) of SQL text: complete statements, trigger bodies whole, no comments.
+
+    Cached by the text: checking a database reads every migration file again (checksums), and
+    the same text always splits the same way.
+    """
     pieces, start = [], 0
     for index, char in enumerate(sql):
         if char == ";" and sqlite3.complete_statement(sql[start:index + 1]):
@@ -134,7 +140,7 @@ def split_statements(sql):
             found.append(Statement(sql.count("\n", 0, first) + 1,
                                    sql[first:offset + len(text)].strip(),
                                    toks[:-1] if toks[-1] == ";" else toks))
-    return found
+    return tuple(found)
 
 
 def checksum(path):
