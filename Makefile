@@ -25,6 +25,7 @@ help:
 	@echo "make lab        set up .venv, build $(DB) with fixtures, open JupyterLab on notebook 00"
 	@echo "                (student edition; EDITION=notebooks for the instructor edition)"
 	@echo "make test       lint, unit tests and nbval on every notebook (what CI runs)"
+	@echo "                (make unit, make nbval: either one alone)"
 	@echo "make notebooks  re-execute every notebook in place after an intended change"
 	@echo "make html       static HTML that works offline: build/html/student (hand this out)"
 	@echo "                and build/html/instructor (solutions and notes: never hand it out)"
@@ -97,24 +98,34 @@ lab: vendor db
 	$(BIN)/jupyter trust $(EDITION)/*.ipynb >/dev/null  # ours: their stored SVG outputs show
 	IPYTHONDIR=$(abspath $(IPYTHON_DIR)) $(BIN)/jupyter lab $(LAB_ROOT) $(EDITION)/00-Start-Here.ipynb
 
-test: vendor lint unit nbval
-
-lint: $(STAMP)
-	$(BIN)/ruff check .
-
-# worksteal: each worker starts on its own contiguous half (a module's fixtures are built once)
-# and a worker that runs out takes half of what the other has left, so both finish together.
-unit: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist worksteal tests
-
 # Notebook 24 runs its PostgreSQL cells on a throwaway server: without PostgreSQL installed
 # (and not under CI, where .ci/run installs it) it is left out, with a line saying so.
 PG_INSTALLED := $(wildcard /usr/lib/postgresql/*/bin/initdb)
 NB_PG := notebooks/24-The-Same-Design-On-PostgreSQL.ipynb
+NB_SKIP := $(if $(PG_INSTALLED)$(CI),,--ignore=$(NB_PG))
+define say_nb_skip
+$(if $(PG_INSTALLED)$(CI),,@echo "nbval: $(NB_PG) left out: install PostgreSQL (apt-get install postgresql) to check it")
+endef
+NBVAL := --nbval --nbval-current-env
+
+# One session for the suite and nbval, on three workers (2 cores: kernels, browsers and servers
+# leave one idle part of the time). Whole files go to one worker each (a notebook's cells share
+# its kernel, a module its fixtures), longest first (tests/conftest.py), in that order.
+PYTEST_N := -n 3 --dist loadfile --no-loadscope-reorder
+
+test: vendor lint
+	$(say_nb_skip)
+	$(BIN)/python -m pytest -q $(PYTEST_N) $(NBVAL) tests notebooks $(NB_SKIP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_N) tests
+
 nbval: $(STAMP)
-	$(if $(PG_INSTALLED)$(CI),,@echo "nbval: $(NB_PG) left out: install PostgreSQL (apt-get install postgresql) to check it")
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval --nbval-current-env notebooks \
-	    $(if $(PG_INSTALLED)$(CI),,--ignore=$(NB_PG))
+	$(say_nb_skip)
+	$(BIN)/python -m pytest -q $(PYTEST_N) $(NBVAL) notebooks $(NB_SKIP)
 
 notebooks: $(STAMP)
 	$(BIN)/courselab notebooks nav

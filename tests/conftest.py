@@ -142,3 +142,16 @@ def make_pg_url(pg_cluster, pg_built):
 def pg_url(make_pg_url):
     """The URL of a new, empty PostgreSQL database, dropped after the test."""
     return make_pg_url()
+
+
+
+# The files that run longest go first: `make test` hands out whole files (--dist loadfile), and
+# one of these started last would leave a worker running it alone at the end.
+LONGEST_FIRST = ("tests/test_editions.py", "tests/test_real_browser.py", "tests/test_grade.py",
+                 "tests/test_real_kernel.py", "notebooks/24-The-Same-Design-On-PostgreSQL.ipynb",
+                 "notebooks/23-Performance-At-Scale.ipynb")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
