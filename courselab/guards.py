@@ -1,7 +1,9 @@
 """What a migration must not do, checked inside its transaction before it commits.
 
 Each `refuse_*` raises MigrationError with one line naming the file (and line) and what
-to do; the runner then rolls the migration back, so the database stays as it was.
+to do; the runner then rolls the migration back, so the database stays as it was. One
+omission is mended instead of refused: restore_lost_objects() creates again the triggers and
+indexes a table rebuild dropped and forgot (refusing, the same way, one that no longer fits).
 """
 
 import sqlite3

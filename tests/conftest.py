@@ -144,6 +144,12 @@ def pg_url(make_pg_url):
     return make_pg_url()
 
 
+def table_objects(conn, table):
+    """[(type, name, sql)] of the indexes and triggers of `table`, by type and name."""
+    return conn.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "
+                        "AND type IN ('index', 'trigger') AND sql IS NOT NULL "
+                        "ORDER BY type, name", (table,)).fetchall()
+
 
 # The files that run longest go first: `make test` hands out whole files (--dist loadfile), and
 # one of these started last would leave a worker running it alone at the end.

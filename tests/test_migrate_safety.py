@@ -12,6 +12,8 @@ from courselab import checks, fixtures, migrate, search
 from courselab.db import connect
 from courselab.errors import MigrationError
 
+from .conftest import table_objects
+
 CHILDREN_OF_USERS = ["enrollments", "progress", "reviews", "quiz_attempts", "bookmarks"]
 
 
@@ -55,9 +57,8 @@ def rebuild(conn, table, where="", check=None, legacy=True, keep=True, leave_out
     create = sql.replace(f"CREATE TABLE {table}", f"CREATE TABLE {table}_new", 1)
     if check:
         create = create[:create.rindex(")")] + f",\n    CHECK ({check})\n)"
-    objects = [f"{sql};\n" for name, sql in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
-        "AND sql IS NOT NULL ORDER BY name", (table,)) if keep and name != leave_out]
+    objects = [f"{sql};\n" for _kind, name, sql in table_objects(conn, table)
+               if keep and name != leave_out]
     return (f"{create};\nINSERT INTO {table}_new SELECT * FROM {table}{where};\n"
             f"DROP TABLE {table};\n" + ("PRAGMA legacy_alter_table=ON;\n" if legacy else "")
             + f"ALTER TABLE {table}_new RENAME TO {table};\n" + "".join(objects)

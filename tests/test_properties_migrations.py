@@ -25,6 +25,8 @@ from courselab import fixtures, migrate
 from courselab.db import connect, table_names
 from courselab.errors import MigrationError
 
+from .conftest import table_objects
+
 # Tables a rebuild may target, with a child table and column that reference them. Other
 # tables' triggers name courses and users: their RENAME works with or without the file's
 # legacy_alter_table, since the runner renames as a rebuild.
@@ -116,10 +118,7 @@ class StudentMigrations(RuleBasedStateMachine):
         create = create[:create.rindex(")")] + ",\n    CHECK (length(id) > 0)\n)"
         # SQLite's step 8: the old table's indexes and triggers go with it; the file creates
         # them again, or else the runner does. Either way the table keeps every one of them.
-        objects = self.conn.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "
-            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name",
-            (table,)).fetchall()
+        objects = table_objects(self.conn, table)
         again = "".join(f"{sql};\n" for _, _, sql in objects) if step_8 else ""
         victim = self.conn.execute(f"SELECT {column} FROM {child} LIMIT 1").fetchone()[0]
         where = f" WHERE id <> '{victim}'" if dangling else ""
@@ -134,10 +133,7 @@ class StudentMigrations(RuleBasedStateMachine):
         counts = self.attempt(f"rebuild_{table}", text, applies=foreign_keys_off and not dangling)
         if counts is not None:
             assert self.counts() == counts
-            assert self.conn.execute(
-                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "
-                "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name",
-                (table,)).fetchall() == objects
+            assert table_objects(self.conn, table) == objects
 
     @rule(stray=st.sampled_from(STRAYS), position=st.integers(0, 3))
     def stray_transaction_statement(self, stray, position):
