@@ -206,3 +206,14 @@ def test_status_lists_applied_pending_and_edited(make_db, migrations_copy):
     assert states["001"] == "edited"
     assert states["002"] == "applied"
     assert states["003"] == "pending"
+
+
+def test_a_file_edited_between_two_reads_is_read_anew(tmp_path):
+    path = tmp_path / "001_create_a.sql"
+    path.write_text("CREATE TABLE a (x);\n")
+    first = sqlfile.checksum(path)
+    path.write_text("CREATE TABLE a (y);\n")
+    assert sqlfile.checksum(path) != first
+    assert [s.text for s in sqlfile.parse(path).body] == ["CREATE TABLE a (y);"]
+    path.write_text("-- the first text again\nCREATE TABLE a (x);\n")
+    assert sqlfile.checksum(path) == first

@@ -303,3 +303,11 @@ def test_each_down_file_restores_exactly_the_schema_of_the_version_below(pg, pg_
         want = expected.get(below, {k: v for k, v in expected[versions[0]].items()
                                     if k[1].startswith("schema_migrations")})
         assert found == want, f"rolled back to {below}"
+
+
+def test_a_postgresql_file_edited_between_two_reads_is_read_anew(tmp_path):
+    path = tmp_path / "001_create_a.sql"
+    path.write_text("BEGIN;\nCREATE TABLE a (x int);\nCOMMIT;\n")
+    assert postgres.statements(path) == [(2, "CREATE TABLE a (x int);")]
+    path.write_text("BEGIN;\n\nCREATE TABLE a (y int);\nCOMMIT;\n")
+    assert postgres.statements(path) == [(3, "CREATE TABLE a (y int);")]
