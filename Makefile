@@ -104,13 +104,13 @@ PG_INSTALLED := $(wildcard /usr/lib/postgresql/*/bin/initdb)
 NB_PG := notebooks/24-The-Same-Design-On-PostgreSQL.ipynb
 NB_SKIP := $(if $(PG_INSTALLED)$(CI),,--ignore=$(NB_PG))
 define say_nb_skip
-$(if $(PG_INSTALLED)$(CI),,@echo "nbval: $(NB_PG) left out: install PostgreSQL (apt-get install postgresql) to check it")
+$(if $(NB_SKIP),@echo "nbval: $(NB_PG) left out: install PostgreSQL (apt-get install postgresql) to check it")
 endef
 NBVAL := --nbval --nbval-current-env
 
 # One session for the suite and nbval, on three workers (2 cores: kernels, browsers and servers
 # leave one idle part of the time). Whole files go to one worker each (a notebook's cells share
-# its kernel, a module its fixtures), longest first (tests/conftest.py), in that order.
+# its kernel, a module its fixtures), the longest first (tests/conftest.py), none reordered.
 PYTEST_N := -n 3 --dist loadfile --no-loadscope-reorder
 
 test: vendor lint

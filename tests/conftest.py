@@ -106,12 +106,13 @@ def pg_built(pg_cluster):
 
     def name(to=None):
         if to not in built:
+            database = f"built_{to or 'head'}"
             with postgres.connect(pg_cluster.url()) as admin:
-                admin.execute(f"CREATE DATABASE built_{to or 'head'}")
-            with postgres.connect(pg_cluster.url(f"built_{to or 'head'}")) as conn:
+                admin.execute(f"CREATE DATABASE {database}")
+            with postgres.connect(pg_cluster.url(database)) as conn:
                 postgres.migrate_up(conn, to=to)
                 pg_data.load(conn, fixtures.DATA_DIR)
-            built[to] = f"built_{to or 'head'}"
+            built[to] = database
         return built[to]
     return name
 
