@@ -41,13 +41,16 @@ help:
 	@echo "make lock       re-lock requirements.txt and browse/requirements.txt after editing a .in"
 	@echo "make clean      remove build/ and notebook databases (keeps .venv)"
 
-# Set-up: exactly the locked packages (--require-hashes; pip-sync drops any the lock no longer
+# Set-up: exactly the locked packages (--require-hashes; --no-deps, as the lock lists every one
+# and a new venv's pip 23 cannot match an extra that a dependency asks for, jsonschema[...], to
+# its pinned release; pip check proves none is missing; pip-sync drops any the lock no longer
 # lists), courselab itself built with the locked setuptools, mermaid, and the Datasette
 # environment (a few seconds; its test then runs in CI instead of skipping): `make test` then
 # runs with no network.
 $(STAMP): requirements.txt pyproject.toml | python-3.11 $(MERMAID_JS) $(BROWSE)/.installed
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements.txt
+	$(BIN)/python -m pip check --quiet
 	$(BIN)/pip-sync --quiet requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
