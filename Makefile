@@ -77,7 +77,8 @@ lock: $(STAMP)
 
 $(BROWSE)/.installed: browse/requirements.txt | python-3.11
 	$(PYTHON) -m venv $(BROWSE)
-	$(BROWSE)/bin/python -m pip install --quiet --require-hashes -r browse/requirements.txt
+	$(BROWSE)/bin/python -m pip install --quiet --no-deps --require-hashes -r browse/requirements.txt
+	$(BROWSE)/bin/python -m pip check --quiet
 	touch $@
 
 browse-env: $(BROWSE)/.installed
