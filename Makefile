@@ -41,16 +41,13 @@ help:
 	@echo "make lock       re-lock requirements.txt and browse/requirements.txt after editing a .in"
 	@echo "make clean      remove build/ and notebook databases (keeps .venv)"
 
-# Set-up: exactly the locked packages (--require-hashes; --no-deps, as the lock lists every one
-# and a new venv's pip 23 cannot match an extra that a dependency asks for, jsonschema[...], to
-# its pinned release; pip check proves none is missing; pip-sync drops any the lock no longer
+# Set-up: exactly the locked packages (--require-hashes; pip-sync drops any the lock no longer
 # lists), courselab itself built with the locked setuptools, mermaid, and the Datasette
 # environment (a few seconds; its test then runs in CI instead of skipping): `make test` then
 # runs with no network.
 $(STAMP): requirements.txt pyproject.toml | python-3.11 $(MERMAID_JS) $(BROWSE)/.installed
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements.txt
-	$(BIN)/python -m pip check --quiet
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
 	$(BIN)/pip-sync --quiet requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
@@ -77,8 +74,7 @@ lock: $(STAMP)
 
 $(BROWSE)/.installed: browse/requirements.txt | python-3.11
 	$(PYTHON) -m venv $(BROWSE)
-	$(BROWSE)/bin/python -m pip install --quiet --no-deps --require-hashes -r browse/requirements.txt
-	$(BROWSE)/bin/python -m pip check --quiet
+	$(BROWSE)/bin/python -m pip install --quiet --require-hashes -r browse/requirements.txt
 	touch $@
 
 browse-env: $(BROWSE)/.installed
