@@ -94,25 +94,30 @@ def _same(counter, found, expected):
     return abs(float(found) - float(expected)) <= EPSILON
 
 
-# 017's counters recomputed with joins rather than a subquery per row (a pass over progress,
-# then one over enrollments): enrollments first, then the sums of their courses.
-RECOMPUTE_017 = (
-    f"""UPDATE enrollments AS e SET course_title = x.title, lessons_done = x.n
-    FROM ({ENROLLMENT_TRUTH}) AS x
-    WHERE e.user_id = x.user_id AND e.course_id = x.course_id
-      AND (e.course_title IS DISTINCT FROM x.title OR e.lessons_done <> x.n)""",
-    """UPDATE courses AS c SET lessons_done_sum = x.done, completed_count = x.completed
+# 017's counter and title copy per enrollment, and 019's name copy when kept: one pass over
+# progress (the truth's GROUP BY), then one over enrollments that sets them all.
+ENROLLMENT_COPIES = {"lessons_done": "x.n", "course_title": "x.title"}
+NAME_COPY_TRUTH = {"user_name": "x.name"}
+
+
+def _recompute_enrollments_sql(copies_names):
+    """The UPDATE that sets each drifted enrollment's counter and copies to their truth."""
+    truths = {**ENROLLMENT_COPIES, **(NAME_COPY_TRUTH if copies_names else {})}
+    sets = ", ".join(f"{column} = {truth}" for column, truth in truths.items())
+    drifted = " OR ".join(f"e.{column} IS DISTINCT FROM {truth}"
+                          for column, truth in truths.items())
+    return (f"UPDATE enrollments AS e SET {sets} FROM ({ENROLLMENT_TRUTH}) AS x "
+            f"WHERE e.user_id = x.user_id AND e.course_id = x.course_id AND ({drifted})")
+
+
+# 017's sums per course, once every enrollment's lessons_done is right.
+RECOMPUTE_COURSE_SUMS = """UPDATE courses AS c
+    SET lessons_done_sum = x.done, completed_count = x.completed
     FROM (SELECT c2.id, COALESCE(SUM(e.lessons_done), 0) AS done,
                  COUNT(e.completed_at) AS completed
           FROM courses c2 LEFT JOIN enrollments e ON e.course_id = c2.id
           GROUP BY c2.id) AS x
-    WHERE c.id = x.id AND (c.lessons_done_sum <> x.done OR c.completed_count <> x.completed)""",
-)
-
-
-# 019's copy, where it differs from the user's name.
-RECOMPUTE_019 = """UPDATE enrollments AS e SET user_name = u.name FROM users u
-    WHERE u.id = e.user_id AND e.user_name IS DISTINCT FROM u.name"""
+    WHERE c.id = x.id AND (c.lessons_done_sum <> x.done OR c.completed_count <> x.completed)"""
 
 
 def copies_user_names(conn):
@@ -126,13 +131,12 @@ def has_progress_counters(conn):
 
 
 def recompute_counters(conn):
-    """Set every kept counter to its aggregate: 009's one UPDATE per table, then 017's, 019's."""
+    """Set every kept counter to its aggregate: 009's one UPDATE per table, then 017's and
+    019's (the name copy set in the same pass over enrollments as 017's)."""
     counters = [k for k in kept_counters(conn) if k.since not in (PROGRESS, NAME_COPY)]
     for table in dict.fromkeys(c.table for c in counters):
         assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
         conn.execute(f"UPDATE {table} AS c SET {assignments}")
-    if has_progress_counters(conn):
-        for statement in RECOMPUTE_017:
-            conn.execute(statement)
-    if copies_user_names(conn):
-        conn.execute(RECOMPUTE_019)
+    if has_progress_counters(conn):  # enrollments first, then the sums of their courses
+        conn.execute(_recompute_enrollments_sql(copies_user_names(conn)))
+        conn.execute(RECOMPUTE_COURSE_SUMS)

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from courselab import migrate, pg_data, postgres, queries
+from courselab import migrate, pg_data, postgres, progress_counters, queries
 from courselab.errors import MigrationError
 
 PG_MIGRATIONS = postgres.MIGRATIONS_DIR
@@ -276,10 +276,12 @@ def test_check_reports_schema_drift_from_the_applied_migrations(loaded, damage, 
     assert any(expected in p for p in problems), problems
 
 
-def test_generate_on_postgresql_loads_the_rows_sqlite_loads_with_exact_counters(pg, make_db):
+@pytest.mark.parametrize("to", [None, progress_counters.version()],
+                         ids=["newest", "before-the-name-copy"])
+def test_generate_on_postgresql_loads_the_rows_sqlite_loads_with_exact_counters(pg, make_db, to):
     from courselab import generate, pg_generate
 
-    postgres.migrate_up(pg)
+    postgres.migrate_up(pg, to=to)
     on_postgres = pg_generate.generate_into(pg, "class", seed=3)
     sqlite = make_db(load=False)
     assert on_postgres == generate.generate(sqlite, "class", seed=3)
