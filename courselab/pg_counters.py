@@ -94,18 +94,11 @@ def _same(counter, found, expected):
     return abs(float(found) - float(expected)) <= EPSILON
 
 
-# 017's counter and title copy per enrollment, and 019's name copy when kept: one pass over
-# progress (the truth's GROUP BY), then one over enrollments that sets them all.
-ENROLLMENT_COPIES = {"lessons_done": "x.n", "course_title": "x.title"}
-NAME_COPY_TRUTH = {"user_name": "x.name"}
-
-
-def _recompute_enrollments_sql(copies_names):
-    """The UPDATE that sets each drifted enrollment's counter and copies to their truth."""
-    truths = {**ENROLLMENT_COPIES, **(NAME_COPY_TRUTH if copies_names else {})}
-    sets = ", ".join(f"{column} = {truth}" for column, truth in truths.items())
-    drifted = " OR ".join(f"e.{column} IS DISTINCT FROM {truth}"
-                          for column, truth in truths.items())
+def _recompute_enrollments_sql(counters):
+    """One UPDATE that sets each enrollment's kept counter and copies (`counters`, their truths
+    read from x) where they drifted: one pass over progress, then one over enrollments."""
+    sets = ", ".join(f"{k.column} = {k.truth}" for k in counters)
+    drifted = " OR ".join(f"e.{k.column} IS DISTINCT FROM {k.truth}" for k in counters)
     return (f"UPDATE enrollments AS e SET {sets} FROM ({ENROLLMENT_TRUTH}) AS x "
             f"WHERE e.user_id = x.user_id AND e.course_id = x.course_id AND ({drifted})")
 
@@ -133,10 +126,12 @@ def has_progress_counters(conn):
 def recompute_counters(conn):
     """Set every kept counter to its aggregate: 009's one UPDATE per table, then 017's and
     019's (the name copy set in the same pass over enrollments as 017's)."""
-    counters = [k for k in kept_counters(conn) if k.since not in (PROGRESS, NAME_COPY)]
+    kept = kept_counters(conn)
+    counters = [k for k in kept if k.since not in (PROGRESS, NAME_COPY)]
     for table in dict.fromkeys(c.table for c in counters):
         assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
         conn.execute(f"UPDATE {table} AS c SET {assignments}")
-    if has_progress_counters(conn):  # enrollments first, then the sums of their courses
-        conn.execute(_recompute_enrollments_sql(copies_user_names(conn)))
+    per_enrollment = [k for k in kept if k.table == "enrollments"]
+    if per_enrollment:  # enrollments first, then the sums of their courses
+        conn.execute(_recompute_enrollments_sql(per_enrollment))
         conn.execute(RECOMPUTE_COURSE_SUMS)
