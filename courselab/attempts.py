@@ -9,7 +9,10 @@ answer cell of which exercise (the code cell right before a `check("NN.k")` cell
 - the first time an answer cell runs, the database is copied (sqlite3's backup API, in
   memory); each re-run of that cell first restores the copy into the live connection, so a
   wrong attempt (an index created on the wrong column, an UPDATE of the wrong row) never
-  blocks the right one. `db` and `%sql` both see the restored file.
+  blocks the right one. `db` and `%sql` both see the restored file. If another cell changed
+  the database since (a migration cell run after the answer, another exercise's answer), the
+  copy would undo that work too: the re-run then starts from the database as it is, says so
+  in one line, and its copy is taken anew.
 
 Where no cell ids arrive (nbval, nbclient) or the notebook file is not found, the answer is
 what the last cell showed (cells that call `check` or `hint` do not count), as before.
@@ -35,8 +38,12 @@ class Answer:
     error: BaseException | None = None
 
 
-_state = {"conn": None, "cells": {}, "answers": {}, "snapshots": {}, "last": None,
-          "last_id": None, "known": set(), "checking": False, "watching": False, "ids_seen": False}
+_state = {"conn": None, "name": None, "cells": {}, "answers": {}, "snapshots": {},
+          "stale": set(), "stamp": None, "last": None, "last_id": None, "known": set(),
+          "checking": False, "watching": False, "ids_seen": False}
+STALE = ("({}: other cells changed the database since this cell last ran, so this run starts "
+         "from the database as it is now; to start clean, run the setup cell again)")
+CLOSED = "(db is closed: run the setup cell again to start over)"
 
 
 def _cells(notebook):
@@ -71,8 +78,8 @@ def begin(conn, name):
     for snapshot in _state["snapshots"].values():
         snapshot.close()
     notebook = notebook_of(name)
-    _state.update(conn=conn, answers={}, snapshots={}, last=None, last_id=None,
-                  cells=answer_cells(notebook) if notebook else {},
+    _state.update(conn=conn, name=name, answers={}, snapshots={}, stale=set(), stamp=None,
+                  last=None, last_id=None, cells=answer_cells(notebook) if notebook else {},
                   known={cell.get("id") for cell in _cells(notebook)})
 
 
@@ -102,25 +109,68 @@ def _before_cell(info):
     _state["ids_seen"] |= bool(cell_id)
     exercise = _state["cells"].get(cell_id)
     conn = _state["conn"]
-    if exercise is None or conn is None:
+    if conn is None:
         return
+    try:
+        if exercise is not None:
+            _fresh_start(conn, exercise)
+        _state["stamp"] = _stamp(conn)
+    except sqlite3.ProgrammingError:  # the student closed `db`
+        _state["stamp"] = None
+        if exercise is not None:
+            print(CLOSED)
+    except sqlite3.Error as exc:  # never IPython's "Error in callback" dump
+        _state["stamp"] = None
+        print(f"(this cell runs on the database as it is now: {exc})")
+
+
+def _fresh_start(conn, exercise):
+    """Before an answer cell runs: restore its copy, or take one (see the module's text)."""
     snapshot = _state["snapshots"].get(exercise)
-    if snapshot is not None:
+    if snapshot is not None and exercise not in _state["stale"]:
         _restore(conn, snapshot)
-    elif _size(conn) <= SNAPSHOT_LIMIT:
+        return
+    if snapshot is not None:
+        print(STALE.format(exercise))
+        snapshot.close()
+        del _state["snapshots"][exercise]
+        _state["stale"].discard(exercise)
+    if _size(conn) <= SNAPSHOT_LIMIT:
         _state["snapshots"][exercise] = _copy(conn)
 
 
 def _after_cell(result):
+    cell_id = getattr(result.info, "cell_id", None)
+    _note_changes(_state["cells"].get(cell_id))
     if _state["checking"]:
         return
     answer = Answer(result.info.raw_cell, result.result,
                     result.error_before_exec or result.error_in_exec)
-    cell_id = getattr(result.info, "cell_id", None)
     _state["last"], _state["last_id"] = answer, cell_id
     exercise = _state["cells"].get(cell_id)
     if exercise is not None:
         _state["answers"][exercise] = answer
+
+
+def _note_changes(exercise):
+    """If the cell that ran changed the database, the copies of the other answer cells are
+    stale: restoring one would undo this cell's work."""
+    before, conn = _state["stamp"], _state["conn"]
+    if before is None or conn is None:
+        return
+    try:
+        changed = _stamp(conn) != before
+    except sqlite3.ProgrammingError:
+        return
+    if changed:
+        _state["stale"] |= set(_state["snapshots"]) - {exercise}
+
+
+def _stamp(conn):
+    """What moves when anyone changes the database: this connection's row changes, the
+    commits of other connections (%sql's) and the schema's version."""
+    return (conn.total_changes, conn.execute("PRAGMA data_version").fetchone()[0],
+            conn.execute("PRAGMA schema_version").fetchone()[0])
 
 
 def answer_for(exercise_id):
@@ -133,9 +183,35 @@ def answer_for(exercise_id):
     if _state["ids_seen"] and exercise_id in _state["cells"].values():
         own = _state["answers"].get(exercise_id)
         if own is None and _state["last_id"] not in _state["known"]:
-            return _state["last"]
-        return own
-    return _state["last"]
+            own = _state["last"]
+    else:
+        own = _state["last"]
+    return _readable_again(own)
+
+
+def notebook_name():
+    """The notebook whose answer cells are tracked: the name its setup cell gave
+    workbook.start() ("06"), once the frontend sends cell ids; else None."""
+    return _state["name"] if _state["ids_seen"] else None
+
+
+def _readable_again(answer):
+    """The answer with a cursor's rows fetched once and kept: a check run twice sees them."""
+    if answer is not None and isinstance(answer.value, sqlite3.Cursor):
+        cursor = answer.value
+        answer.value = Fetched(cursor.description, cursor.fetchall())
+    return answer
+
+
+@dataclass
+class Fetched:
+    """A cursor's column descriptions and rows, read like the cursor (fingerprints.table)."""
+
+    description: tuple | None
+    rows: list
+
+    def fetchall(self):
+        return list(self.rows)
 
 
 def _size(conn):
@@ -168,3 +244,4 @@ def _restore(conn, snapshot):
         print(f"(this answer runs on the database as it is now: could not restore it, {exc})")
         return
     snapshot.backup(conn)
+    sqlmagic.reload_schemas()

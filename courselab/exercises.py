@@ -61,8 +61,8 @@ def verdict(exercise_id, answer, with_hint=False, answers=None):
     expected = answers.get(exercise_id)
     if expected is None:
         return f"{exercise_id}: no such exercise (an instructor runs `make answers` to add it)"
-    blank = answer is None or (answer.source is not None and is_blank(answer.source)
-                               and answer.error is None)
+    # A blank cell's only possible error is its emptiness (IPython refuses a bare %%sql).
+    blank = answer is None or (answer.source is not None and is_blank(answer.source))
     if "letters" in expected:  # a letter question may be answered in the check itself
         blank = answer is None or answer.value is None
     if blank:
@@ -139,6 +139,10 @@ def check(exercise_id, answer=_CELL_ABOVE, *, hint=False):
     """
     attempts.checking()
     attempts.watch()
+    misnamed = _misnamed(exercise_id)
+    if misnamed:
+        show(misnamed)
+        return
     last = attempts.answer_for(exercise_id)
     if answer is not _CELL_ABOVE:
         last = Answer(last.source, answer, last.error) if last else Answer(None, answer)
@@ -150,11 +154,27 @@ def check(exercise_id, answer=_CELL_ABOVE, *, hint=False):
     show(verdict(exercise_id, last, with_hint=hint))
 
 
+def _misnamed(exercise_id, function="check"):
+    """The line for an id that is not text, or names another notebook's exercise; else None."""
+    if not isinstance(exercise_id, str):
+        return (f"{exercise_id!r}: write the exercise id as text, in quotes: "
+                f'{function}("{exercise_id}")')
+    notebook, owner = attempts.notebook_name(), exercise_id.split(".")[0]
+    if function == "check" and notebook and owner != notebook \
+            and exercise_id in expected_answers():
+        return (f"{exercise_id}: an exercise of notebook {owner}, not of this one ({notebook}): "
+                "check it there, after its answer cell")
+    return None
+
+
 def hint(exercise_id, level=1):
     """Print the hint of an exercise; level 2 a second hint, 3 the solution where allowed."""
     attempts.checking()
-    expected = expected_answers().get(exercise_id)
-    if expected is None:
+    misnamed = _misnamed(exercise_id, "hint")
+    expected = None if misnamed else expected_answers().get(exercise_id)
+    if misnamed:
+        print(misnamed)
+    elif expected is None:
         print(f"{exercise_id}: no such exercise")
     else:
         print(ladder.hint_line(exercise_id, expected, level))
@@ -163,4 +183,4 @@ def hint(exercise_id, level=1):
 def solution(exercise_id):
     """Print the reference solution, if this edition was built with solutions allowed."""
     attempts.checking()
-    print(ladder.solution_text(exercise_id))
+    print(_misnamed(exercise_id, "solution") or ladder.solution_text(exercise_id))

@@ -26,13 +26,15 @@ _SETTINGS = (
 
 
 def _pragmas_on_every_engine():
-    """Make every SQLAlchemy SQLite connection (the %sql magic's) use CONNECTION_PRAGMAS."""
+    """Make every SQLAlchemy SQLite connection (the %sql magic's) use CONNECTION_PRAGMAS and
+    stop at a kernel interrupt."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     def on_connect(dbapi_connection, _record):
         if type(dbapi_connection).__module__.startswith("sqlite3"):
             apply_pragmas(dbapi_connection)
+            interruptible(dbapi_connection)
 
     if not getattr(Engine, "_courselab_pragmas", False):
         event.listen(Engine, "connect", on_connect)
@@ -63,6 +65,33 @@ def connect(ipython, path):
                 Connection.current = None
     with redirect_stdout(io.StringIO()):
         ipython.run_line_magic("sql", url)
+
+
+PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between two looks at a kernel interrupt
+
+
+def interruptible(dbapi_connection):
+    """Let Kernel > Interrupt stop a statement that runs on this connection (a recursive CTE
+    with no end): SQLite calls back into Python every PROGRESS_STEPS steps, the interrupt's
+    KeyboardInterrupt is raised there, and the statement ends with "interrupted"."""
+    dbapi_connection.set_progress_handler(_keep_going, PROGRESS_STEPS)
+
+
+def _keep_going():
+    return 0
+
+
+def reload_schemas():
+    """Make %sql's connections read the schema again after the file changed under them
+    (attempts.py restores a copy through `db`). SQLite checks a new statement's names against
+    the schema it cached, and looks at the file only when the statement runs: a CREATE INDEX
+    of a name the restored file no longer has would fail with "already exists" until then."""
+    from sql.connection import Connection
+
+    for cached in Connection.connections.values():
+        dbapi_connection = cached.internal_connection.connection.dbapi_connection
+        if dbapi_connection is not None:
+            dbapi_connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
 
 
 def end_transactions():

@@ -3,7 +3,8 @@
 A `%%sql`, `check` or `hint` cell run before a notebook's setup cell would fail with
 "UsageError: Cell magic `%%sql` not found" or a NameError traceback. With this extension
 loaded (`make lab` sets IPYTHONDIR to build/ipython, whose profile lists it), each prints one
-line naming what to do instead. The setup cell replaces them with the real ones.
+line naming what to do instead. The setup cell replaces them with the real ones. Any other
+name used before the setup cell defined it (`db`, `workbook`) gives one line saying to run it.
 """
 
 MESSAGE = ("Run the setup cell first: the first code cell of this notebook "
@@ -14,12 +15,26 @@ def _not_yet(*_args, **_kwargs):
     print(MESSAGE)
 
 
+def _name_error(shell, etype, value, tb, tb_offset=None):
+    """Show a NameError: before the setup cell has defined `db`, one line saying to run it.
+
+    IPython leaves the showing to the handler; this is how its set_custom_exc docs show it.
+    """
+    if "db" in shell.user_ns:
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    else:
+        stb = [f"{etype.__name__}: {value}. {MESSAGE}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
 def load_ipython_extension(ipython):
-    """Register the placeholder `%sql` magic and `check`/`hint` names."""
+    """Register the placeholder `%sql` magic and `check`/`hint` names, and the NameError line."""
     if ipython.find_magic("sql") is None:
         ipython.register_magic_function(_not_yet, "line_cell", "sql")
     for name in ("check", "hint"):
         ipython.user_ns.setdefault(name, _not_yet)
+    ipython.set_custom_exc((NameError,), _name_error)
 
 
 def profile(ipython_dir):

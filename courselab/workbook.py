@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import attempts, diagram, fixtures, migrate, sqlmagic
 from .db import connect, table_names
+from .errors import DatabaseOpenError
 
 MIGRATIONS = migrate.MIGRATIONS_DIR
 DATABASES = Path("databases")  # relative to the notebook's folder (the kernel's directory)
@@ -23,7 +24,12 @@ _open = {}  # notebook name -> the connection start() returned, closed on a re-r
 
 def database_path(name):
     """Where notebook `name`'s database lives: databases/<name>.db (folder created)."""
-    DATABASES.mkdir(exist_ok=True)
+    try:
+        DATABASES.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise DatabaseOpenError(f"{DATABASES}/: cannot create the folder of the notebooks' "
+                                f"databases here ({exc.strerror}); open the workbook from a "
+                                "folder you can write to") from None
     return DATABASES / f"{name}.db"
 
 
@@ -35,7 +41,12 @@ def fresh_database(name, to=None, load=True):
     """
     path = database_path(name)
     for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        try:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        except OSError as exc:
+            raise DatabaseOpenError(f"{path}{suffix}: cannot delete it to start afresh "
+                                    f"({exc.strerror}); delete it yourself, or restart the "
+                                    "kernel if another notebook holds it") from None
     conn = connect(path)
     migrate.migrate(conn, to=to)
     if load:
@@ -49,16 +60,19 @@ def start(name, to=None, load=True):
     Prints one line: the database, its version and the rows loaded per table.
     Returns a courselab connection (sqlite3) to the same file.
     """
+    ipython = _ipython()
+    if ipython is not None:
+        # Errors show as one line (type and message): what a student needs, and no paths;
+        # set first, so that a setup cell that fails says it in one line too.
+        with redirect_stdout(io.StringIO()):
+            ipython.run_line_magic("xmode", "Minimal")
     if name in _open:  # a re-run: let go of the old file before deleting it
         _open.pop(name).close()
     conn = fresh_database(name, to, load)
+    sqlmagic.interruptible(conn)
     _open[name] = conn
-    ipython = _ipython()
     if ipython is not None:
         sqlmagic.connect(ipython, database_path(name).as_posix())
-        # Errors show as one line (type and message): what a student needs, and no paths.
-        with redirect_stdout(io.StringIO()):
-            ipython.run_line_magic("xmode", "Minimal")
         attempts.watch(ipython)
     attempts.begin(conn, name)
     version = migrate.current_version(conn) or "0"

@@ -66,7 +66,7 @@ class Kernel:
                 outputs.append({"kind": kind, "data": content["data"]})
             elif kind == "error":
                 outputs.append({"kind": "error", "ename": content["ename"],
-                                "evalue": content["evalue"]})
+                                "evalue": content["evalue"], "traceback": content["traceback"]})
             elif kind == "status" and content["execution_state"] == "idle":
                 return outputs
 

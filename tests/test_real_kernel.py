@@ -5,10 +5,11 @@ JupyterLab does (one execute request per cell, with the cell's id): see realkern
 """
 
 import re
+import threading
 
 import pytest
 
-from courselab import editions, pg_notebook
+from courselab import attempts, editions, pg_notebook
 from courselab.startup import MESSAGE
 
 from .realkernel import Kernel, copy_notebooks, read, text
@@ -91,6 +92,105 @@ def test_a_wrong_attempt_that_changed_the_database_does_not_block_the_right_one(
     kernel.run_cell(answer, wrong)
     assert "not yet" in text(kernel.run_cell(check))
     kernel.run_cell(answer)
+    assert "right ✓" in text(kernel.run_cell(check))
+
+
+def test_a_retried_sql_answer_runs_on_the_restored_schema_and_keeps_other_answers(kernel_in):
+    kernel, folder = kernel_in("student")
+    nb, solved = read(folder / "05-Lessons.ipynb"), read(editions.NOTEBOOKS / "05-Lessons.ipynb")
+    (first, first_check), (index, index_check) = exercise(nb, "05.1"), exercise(nb, "05.3")
+    run_until(kernel, nb, first)
+    kernel.run_cell(first, exercise(solved, "05.1")[0].source)
+    assert "right ✓" in text(kernel.run_cell(first_check))
+    # an index created through %%sql, then undone by the restore before the next attempt:
+    # %sql's connection must not still believe it exists
+    kernel.run_cell(index, "%%sql\nCREATE UNIQUE INDEX idx_lessons_section_position "
+                           "ON lessons (section_id, position)")
+    assert "not yet" in text(kernel.run_cell(index_check))
+    kernel.run_cell(index, exercise(solved, "05.3")[0].source)
+    assert "right ✓" in text(kernel.run_cell(index_check))
+    # 05.3's answer ran since 05.1's: re-running 05.1 says it starts from the database as it
+    # is, instead of restoring a copy that would undo 05.3's index
+    shown = text(kernel.run_cell(first, exercise(solved, "05.1")[0].source))
+    assert attempts.STALE.format("05.1") in shown
+    assert "idx_lessons_section_position" in text(kernel.run(
+        "%sql SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lessons'"))
+
+
+def test_an_answer_run_before_its_section_is_retried_on_the_database_the_section_built(
+        kernel_in):
+    kernel, folder = kernel_in("student")
+    nb = read(folder / "11-Denormalized-Counters.ipynb")
+    solution = exercise(read(editions.NOTEBOOKS / "11-Denormalized-Counters.ipynb"),
+                        "11.1")[0].source
+    answer, check = exercise(nb, "11.1")
+    migration = next(c for c in code_cells(nb) if "migrate.migrate(db" in c.source)
+    for cell in code_cells(nb)[:code_cells(nb).index(answer)]:
+        if cell is not migration:  # the student skipped the cell that applies 009
+            kernel.run_cell(cell)
+    kernel.run_cell(answer, solution)  # so the counters of 009 are not there yet
+    assert "not yet" in text(kernel.run_cell(check))
+    kernel.run_cell(migration)  # scrolled back up and ran the section
+    assert attempts.STALE.format("11.1") in text(kernel.run_cell(answer, solution))
+    assert "right ✓" in text(kernel.run_cell(check))
+    assert text(kernel.run("%sql SELECT MAX(version) AS v FROM schema_migrations")) \
+        == "[('009',)]\n"
+
+
+def test_cells_run_before_the_setup_cell_or_in_a_folder_without_room_say_so_in_one_line(
+        kernel_in):
+    kernel, folder = kernel_in("student")
+    setup = code_cells(read(folder / "10-Indexes.ipynb"))[0]
+    errors = [o for o in kernel.run('db.execute("SELECT 1")') if o["kind"] == "error"]
+    assert [e["traceback"] for e in errors] == [
+        [f"NameError: name 'db' is not defined. {MESSAGE}"]]
+    (folder / "databases").write_text("a file where the databases' folder goes")
+    failed = [o for o in kernel.run_cell(setup) if o["kind"] == "error"]
+    assert len(failed) == 1 and len(failed[0]["traceback"]) == 1, failed
+    assert failed[0]["ename"] == "DatabaseOpenError"
+    assert "open the workbook from a folder you can write to" in failed[0]["evalue"]
+    (folder / "databases").unlink()
+    assert "databases/10.db at version" in text(kernel.run_cell(setup))
+    errors = [o for o in kernel.run("undefined_name") if o["kind"] == "error"]
+    assert [[re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in e["traceback"]]
+            for e in errors] == [["NameError: name 'undefined_name' is not defined"]]
+
+
+def _interrupted(kernel, source):
+    """Run a cell that never ends, press Kernel > Interrupt; return what the cell showed."""
+    timer = threading.Timer(2, kernel.manager.interrupt_kernel)
+    timer.start()
+    try:
+        return text(kernel.run(source, timeout=60))
+    finally:
+        timer.cancel()
+
+
+def test_check_judges_what_a_student_means_and_a_runaway_query_can_be_interrupted(kernel_in):
+    kernel, folder = kernel_in("student")
+    nb, solved = read(folder / "06-Tags.ipynb"), read(editions.NOTEBOOKS / "06-Tags.ipynb")
+    (answer, check), (blank, blank_check) = exercise(nb, "06.1"), exercise(nb, "06.3")
+    run_until(kernel, nb, answer)
+    query = exercise(solved, "06.1")[0].source.split("\n", 1)[1].replace('"', "'")
+    kernel.run_cell(answer, f'db.execute("""{query}""")')  # a cursor, read by each check
+    assert [text(kernel.run_cell(check)) for _ in range(2)] == ["06.1: right ✓ (2 rows)\n"] * 2
+    assert text(kernel.run('check("03.1")')).startswith(
+        "03.1: an exercise of notebook 03, not of this one (06)")
+    assert text(kernel.run("check(6.1)")).startswith(
+        '6.1: write the exercise id as text, in quotes: check("6.1")')
+    assert text(kernel.run("hint(6.1)")).startswith('6.1: write the exercise id as text')
+    kernel.run_cell(blank, "%%sql")
+    assert text(kernel.run_cell(blank_check)).startswith("06.3: not answered yet")
+    runaway = ("WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) "
+               "SELECT COUNT(*) FROM r")
+    assert _interrupted(kernel, f"%%sql\n{runaway}") == "OperationalError: interrupted\n"
+    assert _interrupted(kernel, f'db.execute("{runaway}")') == \
+        "OperationalError: interrupted\n"
+    assert text(kernel.run("1 + 1")) == "2\n"
+    kernel.run("db.close()")
+    assert text(kernel.run_cell(answer)).startswith(attempts.CLOSED)
+    kernel.run_cell(code_cells(nb)[0])
+    kernel.run_cell(answer, exercise(solved, "06.1")[0].source)
     assert "right ✓" in text(kernel.run_cell(check))
 
 
