@@ -41,6 +41,12 @@ def cmd_status(args):
 
 def cmd_load(args):
     engine, conn = _open(args)
+    # Both checks before anything is loaded, for both engines: a database at version 0
+    # would skip every file in silence; a folder or a dangling link named users.csv is
+    # refused here rather than met halfway through the load.
+    if not engine.version(conn):
+        raise CourselabError(fixtures.NO_TABLES)
+    fixtures.fixture_files(args.directory)
     loaded = engine.load(conn, args.directory)
     summary = ", ".join(f"{table} {count}" for table, count in loaded.items())
     print(f"loaded {sum(loaded.values())} rows: {summary}")
@@ -69,7 +75,8 @@ def cmd_check(args):
 
 
 def cmd_dashboard(args):
-    conn = engines.for_db(args.db).open(args.db)
+    engine, conn = _open(args)
+    dashboard.check_version(engine.version(conn))  # before a line is printed
     for heading, report in dashboard.REPORTS:
         rows = [dict(row) for row in report(conn)]
         print(f"== {heading}")
@@ -113,11 +120,10 @@ def cmd_grade(args):
 
     if args.timeout < 1 or (args.jobs is not None and args.jobs < 1):
         raise CourselabError("--timeout and --jobs take a whole number of at least 1")
-    args.out.parent.mkdir(parents=True, exist_ok=True)  # fail now, not after grading
+    out, _summary, report = grade_report.output_paths(args.out, args.report)  # fail now, not
     graded = grade.grade(args.submissions, grade.Limits(timeout=args.timeout), args.jobs,
-                         progress=not args.quiet and sys.stderr.isatty())
-    written = [*grade_report.write_csv(graded, args.out),
-               grade_report.write_report(graded, args.report or args.out.with_suffix(".html"))]
+                         progress=not args.quiet and sys.stderr.isatty())  # after grading
+    written = [*grade_report.write_csv(graded, out), grade_report.write_report(graded, report)]
     print(grade_report.summary_line(graded))
     print("written: " + ", ".join(str(p) for p in written))
 

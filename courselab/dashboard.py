@@ -10,7 +10,14 @@ has them, and compute the same rows from the base tables before those migrations
 import gc
 import re
 
-from . import pg_counters, postgres, progress_counters
+from . import migrate, pg_counters, postgres, progress_counters
+from .errors import CourselabError
+
+# The migration whose triggers keep the counters the reports read (enrollment_count,
+# review_count, rating_sum, lesson_count), found by name: its number may change. The
+# tables are there from create_progress on, but before this migration nothing updates the
+# counters, and every course would show 0 enrollments and no reviews.
+NEEDS = "add_denormalized_columns_and_triggers"
 
 # How many reviews' worth of the platform-wide mean every course starts with. A course
 # needs about this many reviews before its own ratings weigh as much as the prior.
@@ -156,6 +163,19 @@ def _copies_user_names(conn):
     if postgres.is_connection(conn):
         return pg_counters.copies_user_names(conn)
     return progress_counters.copies_user_names(conn)
+
+
+def needed_version(directory=None):
+    """The version a database must be migrated to (at least) for the reports to be right."""
+    return next(m.version for m in migrate.discover(directory) if m.name == NEEDS)
+
+
+def check_version(version):
+    """Raise CourselabError, saying to migrate, when `version` ('' for none) is too old."""
+    needed = needed_version()
+    if version < needed:
+        raise CourselabError(f"dashboard needs a database migrated to {needed} or later "
+                             f"(this one is at {version or 0}); run `courselab migrate` first")
 
 
 def most_popular_courses(conn, limit=10):

@@ -26,6 +26,8 @@ from .errors import FixtureError
 
 DATA_DIR = resources.data_dir()
 
+NO_TABLES = "this database has no tables to load into; run `courselab migrate` first"
+
 # Tables that hold no fixture data of their own.
 NOT_LOADED = {"schema_migrations": "the migration runner's own record",
               "courses_fts": "the search index, computed from courses"}
@@ -35,16 +37,13 @@ def load(conn, directory=None):
     """Load every `<table>.csv` of `directory` (default: the repo's data/).
 
     Returns {table: rows loaded} in load order. Raises FixtureError naming the file
-    and line of the first bad row (or the file that cannot be loaded); nothing is
-    loaded then.
+    and line of the first bad row (or the file that cannot be loaded, or saying that
+    the database has no tables yet); nothing is loaded then.
     """
-    directory = Path(directory or DATA_DIR)
-    if not directory.is_dir():
-        raise FixtureError(f"{directory}: no such fixtures directory")
-    files = {p.stem: p for p in sorted(directory.glob("*.csv"))}
-    if not files:
-        raise FixtureError(f"{directory}: no .csv fixture files in it")
+    files = fixture_files(directory)
     order = load_order(conn)
+    if not order:
+        raise FixtureError(NO_TABLES)
     _refuse_unknown_files(files, order)
     tables = [t for t in order if t in files]
     loaded = {}
@@ -72,6 +71,28 @@ def _refuse_unknown_files(files, tables):
                                f"migrations{hint}")
 
 
+def fixture_files(directory=None):
+    """{table: path} of the `<table>.csv` files of `directory` (default: the repo's data/).
+
+    Raises FixtureError if the directory is missing or holds no .csv file, or if one of
+    them is not a file (a folder, a link to nothing): found before anything is loaded.
+    """
+    directory = Path(directory or DATA_DIR)
+    if not directory.is_dir():
+        raise FixtureError(f"{directory}: no such fixtures directory")
+    files = {p.stem: p for p in sorted(directory.glob("*.csv"))}
+    if not files:
+        raise FixtureError(f"{directory}: no .csv fixture files in it")
+    for path in files.values():
+        if path.is_dir():
+            raise FixtureError(f"{path.name}: a folder, not a file; a fixture is one CSV file")
+        if not path.is_file():
+            what = ("a link to a file that does not exist" if path.is_symlink()
+                    else "not a regular file")
+            raise FixtureError(f"{path.name}: {what}; replace it with the CSV file")
+    return files
+
+
 def load_order(conn):
     """Tables sorted so that every table comes after the tables it references."""
     remaining = {t: _parents(conn, t) for t in table_names(conn) if t != "schema_migrations"}
@@ -96,7 +117,10 @@ def _read_rows(path):
     Returns the header first (a list; FixtureError if the file is empty). CRLF line
     endings, a UTF-8 BOM and newlines inside quoted fields are read as CSV means them.
     """
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FixtureError(f"{path.name}: cannot be read ({exc.strerror})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -13,25 +13,41 @@ one-line answer becomes the verdict:
     timeout      the answer cell ran past the timeout and was stopped
 
 Bad input (a folder without notebooks, a file that is not a notebook or not JSON, a notebook
-of another series, a file over the size cap, a kernel that dies) is a verdict and a problem
-line, never a crash. Notebooks are graded in parallel, each worker holding one notebook.
+of another series, a file over the size cap, a symbolic link, a kernel that dies) is a verdict
+and a problem line, never a crash. Notebooks are graded in parallel, each worker holding one
+notebook; a worker that dies (a cell killed it, or the system ran out of memory) takes its pool
+down, so the notebooks it left unfinished are graded again, each in a process of its own.
+
+The submitted check cell is not run as written: the grader runs `check("NN.k")` itself (with
+the literal answer a letter question passes, `check("04.1", "a")`) and reads the verdict from
+what that call displayed, never from what the cell or a hook printed. An answer cell left
+empty (or only comments, or a bare `%%sql`) is unanswered without running `check`, which
+would judge the cell run before it.
 """
 
+import ast
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import shutil
+import tempfile
+import warnings
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
+from nbformat.warnings import MissingIDFieldWarning
 
-from . import editions, exercises
+from . import editions, exercises, sandbox
 from .errors import CourselabError
 from .grade_kernel import Kernel, Unrecoverable
 
 VERDICTS = ("right", "wrong", "unanswered", "error", "timeout")
 _CHECK_LINE = re.compile(r"""^check\(\s*["'](\d\d\.\d+)["']""")
+KILLED = ("the process grading this notebook was killed (a cell killed it, e.g. os.kill of its "
+          "parent, or the system ran out of memory)")
 _IGNORED = re.compile(r"^(\..*|\d\d\.db(-wal|-shm|-journal)?)$")  # hidden files, notebook dbs
 
 
@@ -100,13 +116,18 @@ def read_notebook(path, max_mb):
     except UnicodeDecodeError:
         raise BadNotebook("not a notebook (not UTF-8 text)") from None
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():  # cells without ids (older Jupyter) are fine here
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            nb = nbformat.reads(text, as_version=4)
     except nbformat.reader.NotJSONError as exc:
         raise BadNotebook(f"not valid JSON ({str(exc).splitlines()[0][:80]})") from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a non-notebook
         raise BadNotebook(f"not a Jupyter notebook ({type(exc).__name__})") from None
     if not isinstance(nb.get("cells"), list):
         raise BadNotebook("not a Jupyter notebook (no cells)")
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict) or not isinstance(cell.get("source", ""), str):
+            raise BadNotebook("not a Jupyter notebook (a cell is not an object with text source)")
     return nb
 
 
@@ -118,19 +139,44 @@ def check_id(source):
     return match.group(1) if match else None
 
 
+def literal_answer(source):
+    """The answer a check cell passes as a literal (`check("04.1", "a")` -> "'a'"), or ""."""
+    try:
+        call = ast.parse(source, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return ""
+    if not (isinstance(call, ast.Call) and len(call.args) == 2):
+        return ""
+    try:
+        return repr(ast.literal_eval(call.args[1]))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return ""
+
+
+def check_call(exercise_id, answer=""):
+    """The cell the grader runs for a check cell: `check("NN.k"[, answer])` and nothing of what
+    the student wrote around it. Its value is the text `check` displayed."""
+    answer = f", {answer}" if answer else ""
+    return ("from IPython.utils.capture import capture_output as _courselab_capture\n"
+            "from courselab.exercises import check as _courselab_check\n"
+            "with _courselab_capture(stdout=False, stderr=False) as _courselab_seen:\n"
+            f"    _courselab_check({exercise_id!r}{answer})\n"
+            "'\\n'.join(str(o.data.get('text/plain', '')) for o in _courselab_seen.outputs)")
+
+
 def code_cells(nb):
-    return [c.get("source", "") for c in nb["cells"]
-            if c.get("cell_type") == "code" and c.get("source", "").strip()]
+    """The sources of the code cells, empty ones included (an emptied answer cell counts)."""
+    return [c.get("source", "") for c in nb["cells"] if c.get("cell_type") == "code"]
 
 
 # -- From a check's line to a verdict ---------------------------------------------------------
 
 def classify(exercise_id, text):
-    """(verdict, detail) from what `check(exercise_id)` printed."""
+    """(verdict, detail) from what `check(exercise_id)` displayed."""
     lines = (line.strip() for line in text.splitlines())
     line = next((line for line in lines if line.startswith(f"{exercise_id}:")), None)
     if line is None:
-        return "error", "check printed no verdict"
+        return "error", "check showed no verdict"
     said = line[len(exercise_id) + 1:].strip()
     said = said.split(" Hint: ")[0]
     if said.startswith("right"):
@@ -148,18 +194,27 @@ def _verdict(exercise_id, answer, outcome, timeout):
         return "timeout", f"the answer cell ran over {timeout} s and was stopped"
     if answer is not None and answer.status == "dead":
         return "error", "the kernel died running the answer cell (os._exit, a crash or a limit)"
-    if outcome.status == "error" and exercise_id not in outcome.text:
+    if outcome.status == "error":
         return "error", f"check raised {outcome.error}"
-    if outcome.status != "ok" and outcome.status != "error":
+    if outcome.status != "ok":
         return "error", f"the check cell did not finish ({outcome.status})"
-    verdict, detail = classify(exercise_id, outcome.text)
+    try:
+        shown = ast.literal_eval(outcome.result)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        shown = None
+    if not isinstance(shown, str):
+        return "error", "check showed no verdict"
+    verdict, detail = classify(exercise_id, shown)
     if verdict == "wrong" and answer is not None and answer.status == "error":
         return "error", detail
     return verdict, detail
 
 
-def grade_notebook(student, path, limits):
-    """([Row], [problem text]) for one submitted notebook; never raises for bad input."""
+def grade_notebook(student, path, limits, scratch=None):
+    """([Row], [problem text]) for one submitted notebook; never raises for bad input.
+
+    The kernel's temporary folder goes in `scratch` (default: the system's temporary folder).
+    """
     name = path.name
     expected = series_exercises().get(name, [])
     try:
@@ -172,16 +227,25 @@ def grade_notebook(student, path, limits):
         return [Row(student, name, e, "error", text) for e in expected], [text]
     verdicts, problems, stopped, started = {}, [], None, False
     try:
-        with Kernel(limits.kernel(), limits.timeout) as kernel:
-            started, answer = True, None
+        with Kernel(limits.kernel(), limits.timeout, scratch) as kernel:
+            # answer: the last non-empty code cell since the previous check cell, and its outcome
+            started, answer, answer_source = True, None, None
             for source in cells:
                 exercise_id = check_id(source)
                 if exercise_id in expected and exercise_id not in verdicts:
-                    # `check` re-imported: a student's own `check = ...` does not judge.
-                    outcome = kernel.run(f"from courselab.exercises import check\n{source}")
-                    verdicts[exercise_id] = _verdict(exercise_id, answer, outcome, limits.timeout)
+                    given = literal_answer(source)
+                    if not given and (answer_source is None or exercises.is_blank(answer_source)):
+                        # An emptied answer cell: `check` would judge the cell run before it.
+                        verdicts[exercise_id] = ("unanswered", "")
+                    else:
+                        outcome = kernel.run(check_call(exercise_id, given))
+                        verdicts[exercise_id] = _verdict(exercise_id, answer, outcome,
+                                                         limits.timeout)
+                    answer, answer_source = None, None
                     continue
-                answer = kernel.run(source)
+                if not source.strip():
+                    continue
+                answer, answer_source = kernel.run(source), source
                 if answer.status == "dead":
                     problems.append("the kernel died (restarted; later cells still graded)")
     except Unrecoverable as exc:
@@ -200,38 +264,114 @@ def grade_notebook(student, path, limits):
 
 # -- The class ---------------------------------------------------------------------------------
 
+def printable(name):
+    """A file name as text that any UTF-8 file can hold: bytes that are not UTF-8 (a folder
+    named on another system) are written as \\xNN."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _outside(path, root):
+    """True if `path` is a symbolic link, or resolves to a place outside `root`."""
+    return path.is_symlink() or not path.resolve().is_relative_to(root)
+
+
 def collect(submissions, graded):
     """[(student, notebook path)] to grade; problems of folders and stray files go in `graded`."""
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise CourselabError(f"{submissions} is not a folder: pass the folder that holds one "
                              "folder per student")
-    names, known = series_names(), series_exercises()
+    entries = sorted(e for e in submissions.iterdir() if not e.name.startswith("."))
+    if not entries:
+        raise CourselabError(f"{submissions} is empty: pass the folder that holds one folder "
+                             "per student")
+    root, names, known = submissions.resolve(), series_names(), series_exercises()
     jobs = []
-    for entry in sorted(submissions.iterdir()):
-        if entry.name.startswith("."):
+    for entry in entries:
+        student = printable(entry.name)
+        if _outside(entry, root):
+            _bad(graded, student, "", "a symbolic link: not graded; copy the student's folder "
+                                      "itself into the submissions")
             continue
         if not entry.is_dir():
-            _bad(graded, entry.name, "", "not a folder: each student's notebooks go in a "
-                                         "folder named by the student's id")
+            _bad(graded, student, "", "not a folder: each student's notebooks go in a "
+                                      "folder named by the student's id")
             continue
-        graded.submitted[entry.name] = set()
+        graded.submitted[student] = set()
         files = sorted(p for p in entry.iterdir() if p.is_file() and not _IGNORED.match(p.name))
         if not any(p.suffix == ".ipynb" for p in files):
             nested = next(entry.rglob("*.ipynb"), None)
-            _bad(graded, entry.name, "", "no notebooks (.ipynb) in the folder" + (
-                f" (found {nested.relative_to(entry)}: move notebooks up into the student's "
-                "folder)" if nested else ""))
+            _bad(graded, student, "", "no notebooks (.ipynb) in the folder" + (
+                f" (found {printable(str(nested.relative_to(entry)))}: move notebooks up into "
+                "the student's folder)" if nested else ""))
         for path in files:
-            if path.suffix != ".ipynb":
-                _bad(graded, entry.name, path.name, "not a notebook (.ipynb): not graded")
+            notebook = printable(path.name)
+            if _outside(path, root):
+                _bad(graded, student, notebook, "a symbolic link to another file: not graded; "
+                                                "submit the notebook itself")
+            elif path.suffix != ".ipynb":
+                _bad(graded, student, notebook, "not a notebook (.ipynb): not graded")
             elif path.name not in names:
-                _bad(graded, entry.name, path.name, "not a notebook of this series: name it "
-                                                    "as in student/")
+                _bad(graded, student, notebook, "not a notebook of this series: name it "
+                                                "as in student/")
             elif path.name in known:
-                graded.submitted[entry.name].add(path.name)
-                jobs.append((entry.name, path))
+                graded.submitted[student].add(path.name)
+                jobs.append((student, path))
     return jobs
+
+
+def _grade_in_worker(student, path, limits, scratch):
+    """grade_notebook in a grading process; then no process the kernel started lives on."""
+    sandbox.adopt_orphans()
+    try:
+        return grade_notebook(student, path, limits, scratch)
+    finally:
+        sandbox.kill_children()
+
+
+def _grade_in_pool(work, limits, scratch, workers, graded, bar):
+    """Grade `work` in one pool of processes; return the jobs a broken pool left unfinished."""
+    unfinished = []
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_grade_in_worker, student, path, limits, scratch): (student, path)
+                   for student, path in work}
+        for future in as_completed(futures):
+            student, path = futures[future]
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                unfinished.append((student, path))
+                continue
+            except Exception as exc:  # noqa: BLE001 - a bug must not cost the class its grades
+                result = _failed(student, path.name,
+                                 f"the grader failed ({type(exc).__name__}: {exc})")
+            _add(graded, student, path.name, result)
+            bar.update()
+    return sorted(unfinished)
+
+
+def _grade_alone(student, path, limits, scratch):
+    """grade_notebook in a process of its own; a killed process is this notebook's error."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        try:
+            return pool.submit(_grade_in_worker, student, path, limits, scratch).result()
+        except BrokenProcessPool:
+            return _failed(student, path.name, KILLED)
+        except Exception as exc:  # noqa: BLE001 - as in _grade_in_pool
+            return _failed(student, path.name, f"the grader failed ({type(exc).__name__}: {exc})")
+
+
+def _failed(student, name, text):
+    return [Row(student, name, e, "error", text) for e in series_exercises()[name]], [text]
+
+
+def _add(graded, student, name, result):
+    rows, problems = result
+    graded.rows.extend(rows)
+    graded.problems.extend((student, name, text) for text in problems)
 
 
 def _bad(graded, student, notebook, text):
@@ -250,21 +390,21 @@ def grade(submissions, limits=None, jobs=None, progress=False):
     graded = Graded()
     work = collect(submissions, graded)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool, \
-            tqdm(total=len(work), unit="notebook", disable=not progress) as bar:
-        futures = {pool.submit(grade_notebook, student, path, limits): (student, path.name)
-                   for student, path in work}
-        for future in as_completed(futures):
-            student, name = futures[future]
-            try:
-                rows, problems = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker killed from outside (OOM)
-                problems = [f"the grader's worker failed ({type(exc).__name__})"]
-                rows = [Row(student, name, e, "error", problems[0])
-                        for e in series_exercises()[name]]
-            graded.rows.extend(rows)
-            graded.problems.extend((student, name, text) for text in problems)
-            bar.update()
+    # Every kernel's folder is made in this one, removed even if a worker was killed.
+    scratch = tempfile.mkdtemp(prefix="courselab-grade-")
+    try:
+        with tqdm(total=len(work), unit="notebook", disable=not progress) as bar:
+            unfinished = _grade_in_pool(work, limits, scratch, workers, graded, bar)
+            # A killed worker broke the pool: each notebook it left goes to a process of its
+            # own, so that only the one that killed it gets the error.
+            with ThreadPoolExecutor(workers) as threads:
+                results = threads.map(lambda job: _grade_alone(*job, limits, scratch),
+                                      unfinished)
+                for (student, path), result in zip(unfinished, results, strict=True):
+                    _add(graded, student, path.name, result)
+                    bar.update()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     order = {v: i for i, v in enumerate(sorted({(r.student, r.notebook) for r in graded.rows}))}
     graded.rows.sort(key=lambda r: (order[(r.student, r.notebook)], exercise_order(r.exercise)))
     return graded

@@ -1,8 +1,9 @@
 """A limited kernel that runs a notebook's cells one at a time and survives runaway cells.
 
-A cell that runs past the timeout is interrupted; if the kernel does not answer afterwards, or
-if it died (os._exit, a crash, a resource limit), a new kernel is started and the cells that
-had completed are run again, so the cells after it see the same state as before.
+A cell that runs past the timeout is interrupted; if the kernel does not answer within
+PROBE_SECONDS afterwards (a cell that ignores SIGINT), or if it died (os._exit, a crash, a
+resource limit), a new kernel is started and the cells that had completed are run again, so
+the cells after it see the same state as before.
 """
 
 import contextlib
@@ -30,15 +31,18 @@ _QUIET.propagate = False
 OUTPUT_CAP = 2**20  # characters of output kept per cell: a verdict is one line
 PROBE_SECONDS = 10  # how long an interrupted kernel has to answer a trivial cell
 MAX_RESTARTS = 3
+STARTUP_SECONDS = 60
 
 
 @dataclass
 class Outcome:
-    """What one cell did: status ok, error, timeout or dead; its text output; its error line."""
+    """What one cell did: status ok, error, timeout or dead; its text output; its error line;
+    the text of its own value (its execute_result), which no print or hook can write."""
 
     status: str
     text: str = ""
     error: str = ""
+    result: str = ""
 
 
 class Unrecoverable(Exception):
@@ -71,15 +75,15 @@ class _CappedClient(NotebookClient):
 class Kernel:
     """One kernel in its own temporary folder; use as a context manager."""
 
-    def __init__(self, limits, timeout):
-        self.limits, self.timeout = limits, timeout
+    def __init__(self, limits, timeout, scratch=None):
+        self.limits, self.timeout, self.scratch = limits, timeout, scratch
         self.history = []  # sources of the cells that completed, to replay after a restart
         self.restarts = 0
         self.client = None
 
     def __enter__(self):
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-        self.folder = Path(tempfile.mkdtemp(prefix="courselab-grade-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="courselab-grade-", dir=self.scratch))
         self.work = self.folder / "work"
         self.home = self.folder / "home"
         self.work.mkdir()
@@ -93,12 +97,14 @@ class Kernel:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _start(self):
+        # Its connection file too goes in the folder, removed even if this process is killed.
         manager = AsyncKernelManager(
             kernel_name=sandbox.KERNEL_NAME,
+            connection_file=str(self.folder / f"connection-{self.restarts}.json"),
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.specs)]))
         self.client = _CappedClient(nbformat.v4.new_notebook(), km=manager,
                                     timeout=self.timeout, allow_errors=True,
-                                    interrupt_on_timeout=False, startup_timeout=60,
+                                    interrupt_on_timeout=False, startup_timeout=STARTUP_SECONDS,
                                     shutdown_kernel="immediate", log=_QUIET)
         # The kernel's own stderr (its warnings, a student's os.write(2, ...)) is not ours.
         self.client.start_new_kernel(cwd=str(self.work), env=sandbox.clean_env(self.home),
@@ -125,7 +131,9 @@ class Kernel:
         error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
         if error is not None:
             return Outcome("error", _text(cell.outputs), f"{error.ename}: {error.evalue}")
-        return Outcome("ok", _text(cell.outputs))
+        results = [o for o in cell.outputs if o.get("output_type") == "execute_result"]
+        result = results[0]["data"].get("text/plain", "") if len(results) == 1 else ""
+        return Outcome("ok", _text(cell.outputs), result=result)
 
     def run(self, source):
         """Run one cell; after a timeout or a death, leave a kernel ready for the next cell.
@@ -140,12 +148,23 @@ class Kernel:
             # The stopped cell's pollers may still be waiting on the old channels and would
             # swallow the next cell's output: talk to the same kernel on new channels.
             self.client.kc.stop_channels()
-            self.client.start_new_kernel_client()
-            if self._execute("pass", PROBE_SECONDS).status != "ok":
+            if not self._reconnect() or self._execute("pass", PROBE_SECONDS).status != "ok":
                 self._restart()
         else:
             self._restart()
         return outcome
+
+    def _reconnect(self):
+        """New channels to the same kernel; False if it does not answer in PROBE_SECONDS (a
+        cell that ignores the interrupt is still running)."""
+        self.client.startup_timeout = PROBE_SECONDS
+        try:
+            self.client.start_new_kernel_client()
+        except RuntimeError:
+            return False
+        finally:
+            self.client.startup_timeout = STARTUP_SECONDS
+        return True
 
     def _restart(self):
         self.restarts += 1

@@ -4,15 +4,21 @@ The CSV files are UTF-8 with a byte-order mark (`utf-8-sig`): Excel then reads a
 and LibreOffice and Python's csv module (with encoding="utf-8-sig") read them as plain UTF-8.
 A value a spreadsheet would run as a formula (starting with = + - @) gets a leading quote.
 The report is one HTML file with nothing loaded from the network: the chart is an embedded PNG.
+Each file is written beside its final name and then renamed, so a failure never leaves a
+truncated grades.csv; text that no UTF-8 file can hold is written as backslash escapes.
 """
 
 import base64
+import contextlib
 import csv
 import html
 import io
+import os
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from .errors import CourselabError
 from .grade import VERDICTS, exercise_order
 
 COLUMNS = ("student", "notebook", "exercise", "verdict", "detail")
@@ -26,8 +32,30 @@ def _cell(value):
     return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
+@contextlib.contextmanager
+def _replacing(path, encoding, newline=None):
+    """A text file that becomes `path` when the block ends without an error, in one rename."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with open(handle, "w", encoding=encoding, errors="backslashreplace",
+                  newline=newline) as out:
+            yield out
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write(path, header, rows):
-    with open(path, "w", newline="", encoding=ENCODING) as out:
+    with _replacing(path, ENCODING, newline="") as out:
         writer = csv.writer(out)
         writer.writerow(header)
         writer.writerows([_cell(v) for v in row] for row in rows)
@@ -37,6 +65,41 @@ def summary_path(out):
     """grades.csv -> grades-summary.csv, beside it."""
     out = Path(out)
     return out.with_name(f"{out.stem}-summary{out.suffix or '.csv'}")
+
+
+def output_paths(out, report=None):
+    """(grades CSV, summary CSV, report) for `--out` and `--report`, checked before grading:
+    each is a file name in a folder (created here) that can be written, and no two are one file.
+
+    Raises CourselabError naming the option and what to do.
+    """
+    out = Path(out)
+    default = report is None
+    report = out.with_suffix(".html") if default else Path(report)
+    for path, name, example in ((out, "--out", "grades.csv"), (report, "--report", "report.html")):
+        if path.is_dir():
+            raise CourselabError(f"{name} {path} is a folder: give a file name such as "
+                                 f"{path / example}")
+        folder = next(p for p in path.absolute().parents if p.exists())
+        if not folder.is_dir():
+            raise CourselabError(f"{name} {path}: {folder} is a file, not a folder: give a file "
+                                 "name in a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CourselabError(f"{name} {path}: cannot write in {folder}: pick a folder you "
+                                 "can write to")
+    seen = {}
+    for name, path in (("--out", out), ("the summary (beside --out)", summary_path(out)),
+                       ("--report", report)):
+        same = seen.setdefault(os.path.realpath(path), name)
+        if same != name:
+            fix = ("give --out a .csv name or pass --report" if default and same == "--out"
+                   else "pick another name")
+            raise CourselabError(f"{name} {path} is the same file as {same}: {fix}"
+                                 + (" (the report's default is --out with .html)"
+                                    if default else ""))
+    for path in (out, report):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return out, summary_path(out), report
 
 
 def write_csv(graded, out):
@@ -160,5 +223,6 @@ ul{{margin:0;padding-left:1.2em}}</style></head><body>
 {_list(problems, "None.")}
 </body></html>
 """
-    Path(path).write_text(body, encoding="utf-8")
+    with _replacing(path, "utf-8") as out:
+        out.write(body)
     return Path(path)

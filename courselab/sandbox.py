@@ -6,15 +6,23 @@ submissions you do not trust, run `courselab grade` inside a container (see the 
 
 `python -m courselab.sandbox CPU_S MEMORY_MB FILE_MB -f CONNECTION_FILE` applies the limits
 (where the OS has `resource`) and then becomes an ordinary ipykernel.
+
+Each kernel runs in its own session, and stopping it kills its process group. A process the
+kernel detached (a new session, a double fork) leaves that group: on Linux the grading process
+adopts such orphans (`adopt_orphans`) and kills them once the kernel has stopped
+(`kill_children`). A process that escapes both (elsewhere than Linux, or one whose parent the
+grader is not) can outlive its kernel.
 """
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 KERNEL_NAME = "courselab-grade"
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 def clean_env(home):
@@ -56,6 +64,47 @@ def apply_limits(cpu_seconds, memory_mb, file_mb):
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(limit, (value, hard))
     return True
+
+
+def adopt_orphans():
+    """Make this process the parent of its descendants' orphans (Linux's child subreaper), so
+    that kill_children reaches them; False where the OS cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children():
+    """Ids of this process's child processes, read from /proc (none where there is no /proc)."""
+    mine, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == mine and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def kill_children(rounds=20):
+    """Kill and reap every child of this process; the children of one killed become this
+    process's own (adopt_orphans) and go in the next round."""
+    for _ in range(rounds):
+        children = _children()
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
 
 
 def main(argv):

@@ -73,6 +73,46 @@ def test_load_of_a_bad_fixture_exits_1_with_file_and_line(cli, tmp_path):
     assert "users.csv:3: NOT NULL constraint failed: users.email" in result.stderr
 
 
+def test_load_into_an_unmigrated_database_exits_1_saying_to_migrate(cli, tmp_path):
+    db = tmp_path / "v0.db"
+    assert cli("migrate", "--db", db, "--to", "0").returncode == 0
+    result = cli("load", "--db", db)
+    assert (result.returncode, result.stdout) == (1, "")
+    (line,) = result.stderr.strip().splitlines()
+    assert line == ("courselab load: this database has no tables to load into; "
+                    "run `courselab migrate` first")
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda path: path.mkdir(), "a folder, not a file"),
+    (lambda path: path.symlink_to("/nonexistent"), "a link to a file that does not exist"),
+])
+def test_load_of_a_fixture_that_is_not_a_file_exits_1_naming_it(cli, built, tmp_path, make,
+                                                                reason):
+    data = tmp_path / "data"
+    data.mkdir()
+    make(data / "users.csv")
+    result = cli("load", "--db", built, data)
+    assert (result.returncode, result.stdout) == (1, "")
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"courselab load: users.csv: {reason}")
+
+
+def test_load_into_postgresql_checks_the_version_and_the_files_first(cli, pg_url, tmp_path):
+    assert cli("migrate", "--db", pg_url, "--to", "0").returncode == 0
+    result = cli("load", "--db", pg_url)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "no tables to load into; run `courselab migrate` first" in result.stderr
+    assert cli("migrate", "--db", pg_url, "--to", "005").returncode == 0
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "users.csv").mkdir()
+    result = cli("load", "--db", pg_url, data)
+    assert (result.returncode, result.stdout) == (1, "")
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("courselab load: users.csv: a folder, not a file")
+
+
 def test_search_with_empty_text_exits_0_and_prints_nothing(cli, tmp_path):
     db = tmp_path / "c.db"
     cli("migrate", "--db", db)

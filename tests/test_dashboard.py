@@ -161,6 +161,27 @@ def test_the_dashboard_command_prints_the_five_reports(cli):
         result.stdout.splitlines()
 
 
+@pytest.mark.parametrize("to", ["empty file", "0", "005", "008"])
+def test_before_its_counters_are_kept_the_dashboard_command_prints_nothing_and_says_to_migrate(
+        cli, tmp_path, to):
+    # Its tables exist from 006, but before 009 nothing keeps the counters it reads: at 008
+    # every course would show 0 enrollments.
+    if to == "empty file":
+        (tmp_path / "d.db").touch()
+    else:
+        assert cli("migrate", "--db", "d.db", "--to", to).returncode == 0
+        assert cli("load", "--db", "d.db").returncode == (1 if to == "0" else 0)
+    result = cli("dashboard", "--db", "d.db")
+    assert (result.returncode, result.stdout) == (1, "")
+    at = "0" if to == "empty file" else to
+    assert result.stderr == (f"courselab dashboard: dashboard needs a database migrated to 009 "
+                             f"or later (this one is at {at}); run `courselab migrate` first\n")
+
+
+def test_the_dashboard_needs_the_migration_that_keeps_its_counters():
+    assert dashboard.needed_version() == "009"
+
+
 def test_notebook_19_example_one_review_of_5_against_500_averaging_4_8(db):
     # Fixture mean C = 30 / 7; m * C = 21.4286.
     #   one review of 5:   (21.4286 + 5)       / 6   = 4.4048 -> 4.40

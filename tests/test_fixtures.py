@@ -103,6 +103,44 @@ def test_missing_fixture_directory_is_refused(make_db, tmp_path):
         fixtures.load(make_db(to="010", load=False), tmp_path / "nope")
 
 
+def test_loading_into_a_database_with_no_tables_is_refused_with_what_to_do(make_db, data_copy):
+    with pytest.raises(FixtureError, match=r"no tables to load into; run `courselab migrate` "
+                                           "first$"):
+        fixtures.load(make_db(to="0", load=False), data_copy)
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda path: path.mkdir(), "users.csv: a folder, not a file"),
+    (lambda path: path.symlink_to(path.parent / "gone.csv"),
+     "users.csv: a link to a file that does not exist"),
+])
+def test_a_fixture_that_is_a_folder_or_a_dangling_link_is_refused_and_loads_nothing(
+        make_db, data_copy, make, reason):
+    conn = make_db(to="010", load=False)
+    (data_copy / "users.csv").unlink()
+    make(data_copy / "users.csv")
+    with pytest.raises(FixtureError, match=f"^{reason}"):
+        fixtures.load(conn, data_copy)
+    assert total_rows(conn) == 0
+
+
+def test_an_unreadable_fixture_is_refused_with_its_name_and_loads_nothing(make_db, data_copy,
+                                                                         monkeypatch):
+    # chmod 000 would not stop root (CI containers): refuse the read itself instead.
+    conn = make_db(to="010", load=False)
+    read_bytes = fixtures.Path.read_bytes
+
+    def refuse_users(path):
+        if path.name == "users.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(fixtures.Path, "read_bytes", refuse_users)
+    with pytest.raises(FixtureError, match=r"^users.csv: cannot be read \(Permission denied\)"):
+        fixtures.load(conn, data_copy)
+    assert total_rows(conn) == 0
+
+
 def test_loading_twice_is_refused_and_keeps_the_first_load(db):
     before = total_rows(db)
     with pytest.raises(FixtureError, match="duplicate"):

@@ -5,24 +5,28 @@ instructor reads: grades.csv, its summary and the HTML report.
 """
 
 import base64
+import copy
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from courselab import grade_kernel
+from courselab import grade, grade_kernel, grade_report
 from courselab.cli import main
 from courselab.grade_bench import WRONG_SQL, answered, blank, solved, write
 
 from .conftest import REPO
 
-USERS, LESSONS = "03-Users.ipynb", "05-Lessons.ipynb"
+USERS, LESSONS, COURSES = "03-Users.ipynb", "05-Lessons.ipynb", "04-Courses-And-Sections.ipynb"
 TIMEOUT = 10
+NOT_UTF8 = os.fsdecode(b"caf\xe9")  # a folder named on a system whose names are Latin-1
 REVERSED = ("%%sql\nUPDATE lessons SET position = position + 1 WHERE section_id = 's-sql-1' "
             "AND position >= 2;\nINSERT INTO lessons (id, section_id, title, slug, position) "
             "VALUES ('l-sql-1b', 's-sql-1', 'Tables and keys', 'tables-and-keys', 2);\n"
@@ -37,6 +41,31 @@ def _tampered():
     checks = [i for i, c in enumerate(nb.cells) if c.source.strip() == 'check("03.2")']
     nb.cells[checks[0]].source = 'print("03.2: right ✓ (1 row)")'
     return answered(nb, "03.3", 'check = lambda *a: print("03.3: right ✓")')
+
+
+def _check_cell(nb, exercise_id, source):
+    """A copy of `nb` whose check cell of `exercise_id` holds `source`."""
+    nb = copy.deepcopy(nb)
+    index = next(i for i, c in enumerate(nb.cells) if c.source.strip() == f'check("{exercise_id}")')
+    nb.cells[index].source = source
+    return nb
+
+
+def _cheats():
+    """Wrong answers with verdicts forged: a hook printing one, a check cell printing one."""
+    hook = ("get_ipython().events.register('pre_run_cell', "
+            "lambda *a: print('03.2: right ✓ (hook)'))")
+    nb = answered(answered(solved(USERS), "03.2", hook), "03.3", WRONG_SQL)
+    return _check_cell(nb, "03.3", 'check("03.3") if False else print("03.3: right ✓ (fake)")')
+
+
+def _cleared():
+    """Answers emptied after the previous exercise was solved: an empty cell, a bare magic;
+    and cells without ids, as older Jupyter wrote them."""
+    nb = json.loads(json.dumps(answered(answered(solved(USERS), "03.2", ""), "03.3", "%%sql\n")))
+    for cell in nb["cells"]:
+        cell.pop("id", None)
+    return nb
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +99,33 @@ def graded(tmp_path_factory):
     write(answered(zoe, "03.3", WRONG_SQL), sub / "zoë", USERS)
     write(answered(solved(LESSONS), "05.1", REVERSED), sub / "zoë", LESSONS)
     write(answered(solved(LESSONS), "05.1", REVERSED), sub / "=1+1", LESSONS)
+    # Jobs after kurt's are pending when his cell kills the grader's worker process.
+    killer = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+    write(answered(solved(USERS), "03.2", killer), sub / "kurt", USERS)
+    (sub / "lena").mkdir()
+    (sub / "lena" / USERS).write_text(json.dumps(_cleared()), encoding="utf-8")
+    write(_cheats(), sub / "mona", USERS)
+    nina = _check_cell(blank(COURSES), "04.1", 'check("04.1", "c")')
+    # A process detached from the kernel's session, which would outlive the kernel.
+    detach = ("import pathlib, subprocess, sys\nchild = subprocess.Popen([sys.executable, '-c', "
+              "'import time; time.sleep(300)'], start_new_session=True)\n"
+              f"pathlib.Path({str(root / 'orphan.pid')!r}).write_text(str(child.pid))")
+    nina.cells.append(nbformat.v4.new_code_cell(detach))
+    write(nina, sub / "nina", COURSES)
+    broken = json.loads(json.dumps(solved(USERS)))
+    broken["cells"][3]["source"] = 5
+    (sub / "olga").mkdir()
+    (sub / "olga" / USERS).write_text(json.dumps(broken), encoding="utf-8")
+    (sub / "pete").mkdir()
+    (sub / "pete" / USERS).symlink_to(REPO / "notebooks" / USERS)  # the instructor's solutions
+    ignores_interrupt = ("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                         "while True:\n    time.sleep(1)")
+    write(answered(solved(LESSONS), "05.1", ignores_interrupt), sub / "quinn", LESSONS)
+    (sub / NOT_UTF8).mkdir()
+    (sub / NOT_UTF8 / "notes.txt").write_text("my notes", encoding="utf-8")
     out = root / "grades.csv"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    (root / "tmp").mkdir()  # the grader's temporary folders: empty again once it has ended
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(root / "tmp")}
     result = subprocess.run([sys.executable, "-m", "courselab", "grade", str(sub), "--out",
                              str(out), "--report", str(root / "report.html"), "--timeout",
                              str(TIMEOUT), "--jobs", "2"], capture_output=True, text=True,
@@ -82,7 +136,7 @@ def graded(tmp_path_factory):
     with open(root / "grades-summary.csv", newline="", encoding="utf-8-sig") as f:
         summary = list(csv.DictReader(f))
     report = BeautifulSoup((root / "report.html").read_text(encoding="utf-8"), "html.parser")
-    return rows, summary, report, result, out
+    return rows, summary, report, result, out, root
 
 
 def verdicts(graded, student, notebook):
@@ -94,6 +148,75 @@ def test_the_run_ends_cleanly_without_a_traceback(graded):
     result = graded[3]
     assert "Traceback" not in result.stdout + result.stderr
     assert "graded" in result.stdout
+
+
+def test_the_terminal_shows_no_library_warning_and_no_temporary_folder_is_left(graded):
+    assert "Warning" not in graded[3].stderr  # nbformat's MissingIDFieldWarning for lena's cells
+    assert list((graded[5] / "tmp").iterdir()) == []
+
+
+def test_a_cell_that_kills_the_grading_process_costs_only_its_own_notebook(graded):
+    kurt = verdicts(graded, "kurt", USERS)
+    assert {v for v, _ in kurt.values()} == {"error"} and "was killed" in kurt["03.1"][1]
+    failed = {r["student"] for r in graded[0] if "worker" in r["detail"] or "killed" in
+              r["detail"]}
+    assert failed == {"kurt"}
+    assert verdicts(graded, "quinn", LESSONS)["05.2"][0] == "right"  # graded after kurt
+
+
+def test_an_emptied_answer_cell_is_unanswered_not_judged_on_the_cell_before(graded):
+    lena = verdicts(graded, "lena", USERS)
+    assert lena == {"03.1": ("right", "2 rows"), "03.2": ("unanswered", ""),
+                    "03.3": ("unanswered", "")}
+
+
+def test_a_verdict_printed_by_a_hook_or_an_edited_check_cell_does_not_count(graded):
+    mona = verdicts(graded, "mona", USERS)
+    assert mona["03.1"][0] == "right"
+    assert mona["03.2"][0] == "wrong" and "hook" not in mona["03.2"][1]
+    assert mona["03.3"][0] == "wrong" and "fake" not in mona["03.3"][1]
+
+
+def test_a_process_a_kernel_detached_does_not_outlive_the_grading(graded):
+    pid = int((graded[5] / "orphan.pid").read_text(encoding="utf-8"))
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        state = "gone"
+    if state not in ("gone", "Z"):
+        os.kill(pid, signal.SIGKILL)
+    assert state in ("gone", "Z")
+
+
+def test_a_letter_answered_in_the_check_cell_is_still_judged(graded):
+    nina = verdicts(graded, "nina", COURSES)
+    assert nina["04.1"] == ("right", "c it is")
+    assert nina["04.2"][0] == nina["04.3"][0] == "unanswered"
+
+
+def test_a_cell_whose_source_is_not_text_makes_only_that_file_unusable(graded):
+    olga = verdicts(graded, "olga", USERS)
+    assert {v for v, _ in olga.values()} == {"error"}
+    assert olga["03.1"][1] == "not a Jupyter notebook (a cell is not an object with text source)"
+
+
+def test_a_symbolic_link_to_a_file_outside_the_submissions_is_not_graded(graded):
+    assert "symbolic link" in verdicts(graded, "pete", USERS)[""][1]
+    assert "pete / 03-Users.ipynb: a symbolic link" in \
+        graded[2].find(id="problems").find_next("ul").text
+
+
+def test_a_cell_that_ignores_the_interrupt_is_a_timeout_and_the_rest_is_still_graded(graded):
+    quinn = verdicts(graded, "quinn", LESSONS)
+    assert quinn["05.1"][0] == "timeout"
+    assert quinn["05.2"][0] == quinn["05.3"][0] == "right"
+
+
+def test_a_folder_name_that_is_not_utf8_is_written_escaped(graded):
+    assert "caf\\xe9" in {r["student"] for r in graded[0]}
+    assert "caf\\xe9: not a folder" not in graded[2].text
+    assert "caf\\xe9 / notes.txt: not a notebook" in graded[2].find(id="problems").find_next(
+        "ul").text
 
 
 def test_the_csv_has_one_row_per_student_and_exercise_and_opens_in_a_spreadsheet(graded):
@@ -195,12 +318,13 @@ def test_the_report_is_offline_and_its_chart_is_embedded_with_alt_text(graded):
 def test_the_report_names_missing_notebooks_and_every_bad_input(graded):
     report = graded[2]
     missing = report.find(id="missing").find_next("ul").text
-    assert "bob: 05-Lessons.ipynb" in missing and "ivan: 03-Users.ipynb, 05-Lessons.ipynb" in \
-        missing
+    assert f"bob: {COURSES}, {LESSONS}" in missing
+    assert f"ivan: {USERS}, {COURSES}, {LESSONS}" in missing
     problems = report.find(id="problems").find_next("ul").text
     for expected in ("erin / 03-Users.ipynb: not valid JSON", "ivan: no notebooks",
                      "frank / 05-Lessons.ipynb: the kernel died", "hank / 05-Lessons.ipynb",
-                     "gina / 99-Other-Series.ipynb", "erin / notes.txt"):
+                     "gina / 99-Other-Series.ipynb", "erin / notes.txt",
+                     "olga / 03-Users.ipynb: not a Jupyter notebook"):
         assert expected in problems
 
 
@@ -258,3 +382,59 @@ def test_bench_times_grading_a_synthetic_class(cli):
     result = cli("bench", "--grading", "1", "--jobs", "1")
     assert result.returncode == 0, result.stderr
     assert "grading 1 students × 3 notebooks (3 notebooks, 9 verdicts)" in result.stdout
+
+
+@pytest.fixture
+def one_student(tmp_path, monkeypatch):
+    """A submissions folder whose only file is not a notebook: grading it starts no kernel."""
+    (tmp_path / "sub" / "ada").mkdir(parents=True)
+    (tmp_path / "sub" / "ada" / "notes.txt").write_text("my notes", encoding="utf-8")
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    (tmp_path / "adir").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("options, expected", [
+    (["--out", "g.html"], "--report g.html is the same file as --out: give --out a .csv name"),
+    (["--out", "g.csv", "--report", "g.csv"], "--report g.csv is the same file as --out"),
+    (["--out", "g.csv", "--report", "g-summary.csv"], "is the same file as the summary"),
+    (["--out", "afile/g.csv"], "--out afile/g.csv: "),
+    (["--out", "adir"], "--out adir is a folder: give a file name such as adir/grades.csv"),
+    (["--out", "g.csv", "--report", "adir"], "--report adir is a folder"),
+    (["--out", "g.csv", "--report", "afile/r.html"], "--report afile/r.html: "),
+])
+def test_output_paths_that_cannot_be_written_are_refused_before_grading(one_student, capsys,
+                                                                        options, expected):
+    status = main(["grade", "sub", *options, "--quiet"])
+    stderr = capsys.readouterr().err
+    assert status == 1 and expected in stderr and len(stderr.splitlines()) == 1
+    assert not (one_student / "g.csv").exists() and not (one_student / "g.html").exists()
+
+
+def test_the_report_folder_is_created_like_the_grades_folder(one_student, capsys):
+    assert main(["grade", "sub", "--out", "g.csv", "--report", "new/r.html", "--quiet"]) == 0
+    assert (one_student / "new" / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE")
+
+
+def test_an_empty_submissions_folder_is_one_line_and_a_failure(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    status = main(["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "g.csv")])
+    stderr = capsys.readouterr().err
+    assert status == 1 and "is empty" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_a_failed_write_leaves_the_previous_grades_whole(tmp_path):
+    out = tmp_path / "g.csv"
+    out.write_text("the previous grades\n", encoding="utf-8")
+
+    class Unwritable:
+        def __str__(self):
+            raise OSError("disk full")
+
+    rows = [grade.Row("ada", USERS, "03.1", "right"), grade.Row(Unwritable(), USERS, "03.2", "")]
+    with pytest.raises(OSError):
+        grade_report.write_csv(grade.Graded(rows=rows), out)
+    assert out.read_text(encoding="utf-8") == "the previous grades\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.csv"]
