@@ -116,13 +116,14 @@ def cmd_bench(args):
 
 
 def cmd_grade(args):
-    from . import grade, grade_report  # imports nbclient and matplotlib: only this command
+    # nbclient and matplotlib are imported by these modules: only for this command
+    from . import grade, grade_class, grade_report
 
     if args.timeout < 1 or (args.jobs is not None and args.jobs < 1):
         raise CourselabError("--timeout and --jobs take a whole number of at least 1")
-    out, _summary, report = grade_report.output_paths(args.out, args.report)  # fail now, not
-    graded = grade.grade(args.submissions, grade.Limits(timeout=args.timeout), args.jobs,
-                         progress=not args.quiet and sys.stderr.isatty())  # after grading
+    out, _summary, report = grade_report.output_paths(args.out, args.report)  # before grading
+    graded = grade_class.grade(args.submissions, grade.Limits(timeout=args.timeout), args.jobs,
+                               progress=not args.quiet and sys.stderr.isatty())
     written = [*grade_report.write_csv(graded, out), grade_report.write_report(graded, report)]
     print(grade_report.summary_line(graded))
     print("written: " + ", ".join(str(p) for p in written))

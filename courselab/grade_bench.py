@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import editions, grade
+from . import editions, grade, grade_class
 
 CLASS_NOTEBOOKS = ("03-Users.ipynb", "05-Lessons.ipynb", "11-Denormalized-Counters.ipynb")
 WRONG_SQL = "%%sql\nSELECT 1 AS id"
@@ -81,7 +81,7 @@ def measure(students=30, notebooks=CLASS_NOTEBOOKS, jobs=None, timeout=60, progr
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as folder:
         count = build_class(folder, students, notebooks)
         start = time.perf_counter()
-        graded = grade.grade(folder, grade.Limits(timeout=timeout), jobs, progress)
+        graded = grade_class.grade(folder, grade.Limits(timeout=timeout), jobs, progress)
         seconds = time.perf_counter() - start
     verdicts = sum(1 for row in graded.rows if row.exercise)
     return (f"grading {students} students × {len(notebooks)} notebooks ({count} notebooks, "
