@@ -28,9 +28,11 @@ def cmd_migrate(args):
 
 def cmd_rollback(args):
     engine, conn = _open(args)
-    engine.rollback(conn, args.migrations, args.to, args.force,
-                    on_step=lambda m: print(f"undone {m.down.name}"))
-    print(f"{args.db}: at version {engine.version(conn) or 0}")
+    done = engine.rollback(conn, args.migrations, args.to, args.force,
+                           on_step=lambda m: print(f"undone {m.down.name}"))
+    # Nothing undone: the database was there already, or another connection got there first.
+    nothing = "" if done else "nothing to undo, "
+    print(f"{args.db}: {nothing}at version {engine.version(conn) or 0}")
 
 
 def cmd_status(args):

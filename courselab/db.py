@@ -147,12 +147,24 @@ def exists(conn, name):
 
 
 def table_names(conn):
-    """Names of the ordinary tables (not FTS shadow tables, not sqlite_ internals)."""
-    rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
-    )
-    names = [row[0] for row in rows]
-    virtual = [row[0] for row in conn.execute(
-        "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")]
-    return [n for n in names if not any(n.startswith(v + "_") for v in virtual)]
+    """Names of the ordinary tables (not virtual tables, their shadow tables, sqlite_ internals).
+
+    PRAGMA table_list (SQLite 3.37+) types a virtual table's shadow tables 'shadow' exactly; a
+    name prefix would also hide `course_tags` behind a virtual table `course`. Older SQLite:
+    the shadow tables of FTS3/4/5 and R*Tree, by their exact names.
+    """
+    if sqlite3.sqlite_version_info >= (3, 37):
+        rows = conn.execute("SELECT name FROM pragma_table_list WHERE schema = 'main' "
+                            "AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        return [row[0] for row in rows]
+    rows = conn.execute("SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM sqlite_master "
+                        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    tables = {row[0]: row[1] for row in rows}
+    shadows = {f"{v}_{suffix}".lower() for v, virtual in tables.items() if virtual
+               for suffix in SHADOW_SUFFIXES}
+    return [t for t, virtual in tables.items() if not virtual and t.lower() not in shadows]
+
+
+# fts5; fts3 and fts4; rtree
+SHADOW_SUFFIXES = ("data", "idx", "content", "docsize", "config", "segments", "segdir", "stat",
+                   "node", "rowid", "parent")

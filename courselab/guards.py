@@ -6,6 +6,7 @@ omission is mended instead of refused: restore_lost_objects() creates again the 
 indexes a table rebuild dropped and forgot (refusing, the same way, one that no longer fits).
 """
 
+import re
 import sqlite3
 
 from .db import exists, table_names
@@ -24,8 +25,8 @@ def refuse_cascading_drop(conn, name, statement):
     if not exists(conn, table) or not _count(conn, table):
         return
     for child, column in _children(conn, table):
-        rows = conn.execute(f'SELECT COUNT(*) FROM "{child}" WHERE "{column}" IS NOT NULL'
-                            ).fetchone()[0]
+        rows = conn.execute(f"SELECT COUNT(*) FROM {_quote(child)} WHERE {_quote(column)} "
+                            "IS NOT NULL").fetchone()[0]
         if rows:
             raise MigrationError(
                 f"{name}:{statement.line}: DROP TABLE {table} with foreign keys on would delete "
@@ -54,15 +55,72 @@ def missing_parents(conn):
             if parent.lower() not in tables}
 
 
-def refuse_missing_parents(conn, name, before):
+def refuse_missing_parents(conn, name, before, statements):
     """Refuse when the migration left a foreign key pointing at a table that is gone."""
     new = sorted(missing_parents(conn) - before)
-    if new:
-        child, parent = new[0]
+    if not new:
+        return
+    child, parent = new[0]
+    renamed = {s.renamed_to().lower() for s in statements if s.renamed_to()}
+    drop = next((s for s in statements if (s.dropped() or "").lower() == parent.lower()), None)
+    if drop is None or parent.lower() in renamed:
         raise MigrationError(
             f"{name}: afterwards {child} has a foreign key to {parent}, which does not exist "
             "(renaming a table rewrites the references to it: create the new table, copy, "
             "drop the old one and rename the new one, in SQLite's order)")
+    children = sorted({c for c, p in new if p == parent})
+    raise MigrationError(
+        f"{name}:{drop.line}: DROP TABLE {parent} leaves {', '.join(children)} with a foreign "
+        f"key to it; drop or rebuild {'that table' if len(children) == 1 else 'those tables'} "
+        f"first, or keep {parent}; nothing of this migration was applied")
+
+
+def foreign_key_check(conn, name, line):
+    """PRAGMA foreign_key_check's rows; MigrationError (file:line) on a foreign key mismatch."""
+    try:
+        return conn.execute("PRAGMA foreign_key_check").fetchall()
+    except sqlite3.OperationalError as exc:
+        raise MigrationError(f"{name}:{line}: {exc}; {advice(exc)}nothing of this migration "
+                             "was applied") from None
+
+
+def advice(exc):
+    """What to do about a SQLite error that is not self-explanatory ('' if it is)."""
+    if "foreign key mismatch" in str(exc):
+        return ("a foreign key must reference its parent's PRIMARY KEY or UNIQUE columns: keep "
+                "them so in the new table; ")
+    return ""
+
+
+def refuse_broken_references(conn, name, schema_before):
+    """Refuse when a trigger or view names a table or column that no longer exists.
+
+    SQLite checks a trigger or view only when it runs: a trigger left naming a dropped table
+    makes every write to its own table fail later. An ALTER TABLE ... RENAME with
+    legacy_alter_table off makes SQLite resolve every trigger and view of the schema and fail
+    on the first that does not fit; renaming a scratch table, inside the migration's
+    transaction, is that check: exact, and a few milliseconds. Skipped when the file changed
+    no schema (schema_version): then nothing it did can have broken one.
+    """
+    if conn.execute("PRAGMA schema_version").fetchone()[0] == schema_before:
+        return
+    conn.execute("PRAGMA legacy_alter_table = OFF")  # the runner resets it after the file anyway
+    conn.execute(f"CREATE TABLE {_PROBE} (x)")
+    try:
+        conn.execute(f"ALTER TABLE {_PROBE} RENAME TO {_PROBE}_renamed")
+    except sqlite3.OperationalError as exc:
+        found = re.match(r"error in (\w+) (.+?)(?: after rename)?: (.*)", str(exc))
+        what, reason = (f"{found[1]} {found[2]}", found[3]) if found else ("a trigger or view",
+                                                                            str(exc))
+        raise MigrationError(
+            f"{name}: afterwards {what} fails ({reason}); drop it or create it again to fit, in "
+            "the migration (renaming the old table first makes triggers and views follow it: "
+            "create the new table, copy, drop the old one and rename the new one, in SQLite's "
+            "order); nothing of this migration was applied") from None
+    conn.execute(f"DROP TABLE {_PROBE}_renamed")
+
+
+_PROBE = "courselab_schema_probe"
 
 
 def refuse_lost_rows(name, before, after):
@@ -95,9 +153,9 @@ def restore_lost_objects(conn, name, before, statements):
     named = {(kind.lower(), statement.dropped(kind).lower()) for statement in statements
              for kind in ("TRIGGER", "INDEX") if statement.dropped(kind)}
     tables = {t.lower() for t in table_names(conn)}
-    after = rebuilt_objects(conn)
+    after = {(kind, obj.lower()) for kind, obj in rebuilt_objects(conn)}  # names ignore case
     lost = sorted((table, kind, obj, sql) for (kind, obj), (table, sql) in before.items()
-                  if (kind, obj) not in after and (kind, obj.lower()) not in named
+                  if (kind, obj.lower()) not in after and (kind, obj.lower()) not in named
                   and table.lower() in tables)
     for table, kind, obj, sql in lost:
         try:
@@ -140,13 +198,18 @@ def check_record(conn, migration, name, up, before):
                              f"{insert if up else delete}")
 
 
+def _quote(name):
+    """An identifier quoted for SQL text, its own double quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _count(conn, table):
-    return conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+    return conn.execute(f"SELECT COUNT(*) FROM {_quote(table)}").fetchone()[0]
 
 
 def _parents(conn, table):
     """[(parent table, child column)] of a table's foreign keys."""
-    return [(row[2], row[3]) for row in conn.execute(f"PRAGMA foreign_key_list(\"{table}\")")]
+    return [(row[2], row[3]) for row in conn.execute(f"PRAGMA foreign_key_list({_quote(table)})")]
 
 
 def _children(conn, table):

@@ -11,34 +11,14 @@ foreign keys back on. Any failure rolls the whole file back.
 """
 
 import sqlite3
-from contextlib import contextmanager
+import urllib.parse
 
-from . import guards, sqlfile
-from .db import exists, transaction
+from .db import BUSY_TIMEOUT_MS, apply_pragmas, transaction
 from .errors import MigrationError
 from .migration_files import MIGRATIONS_DIR as MIGRATIONS_DIR  # where callers look for it
 from .migration_files import Migration, discover
-
-CREATE_SCHEMA_MIGRATIONS = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    TEXT NOT NULL PRIMARY KEY,
-    name       TEXT NOT NULL,
-    checksum   TEXT,
-    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-)"""
-
-
-def ensure_table(conn):
-    """Create schema_migrations if it is missing (the runner's own table, before 001)."""
-    conn.execute(CREATE_SCHEMA_MIGRATIONS)
-
-
-def applied(conn):
-    """{version: (name, checksum)} of the migrations recorded in the database."""
-    if not exists(conn, "schema_migrations"):
-        return {}
-    rows = conn.execute("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-    return {row[0]: (row[1], row[2]) for row in rows}
+from .migration_run import applied
+from .migration_run import run as run_file
 
 
 def verify(conn, migrations):
@@ -100,9 +80,11 @@ def migrate(conn, directory=None, to=None, on_step=None):
 def rollback(conn, directory=None, to=None, force=False, on_step=None):
     """Undo applied migrations, newest first, down to version `to` (0 for all).
 
-    Unless `force`, first runs the down files in a transaction that is rolled back, and
-    refuses if any table would lose rows (dropped, deleted, cascaded): nothing changes then.
-    Returns the migrations undone.
+    Unless `force`, first runs the down files on a temporary copy of the database, and refuses
+    if any table would lose rows (dropped, deleted, cascaded): nothing changes then. What to
+    undo is read under the write lock; a step finding a version above its own applied by
+    another connection meanwhile stops the run. Returns the migrations this call undid (fewer
+    when another connection undid some of them meanwhile).
     """
     migrations = discover(directory)
     if to is None:
@@ -113,14 +95,10 @@ def rollback(conn, directory=None, to=None, force=False, on_step=None):
     if target > current_version(conn):
         raise MigrationError(f"database is at {current_version(conn) or 0}, below {target}; "
                              "use migrate to go up")
-    undo = [m for m in reversed(migrations) if m.version > target and m.version in applied(conn)]
-    for migration in undo:
-        if migration.down is None:
-            raise MigrationError(f"{migration.up.name} cannot be rolled back: no "
-                                 f"{migration.up.stem}.down.sql beside it")
-    if not force:
-        _dry_run(conn, undo)
-    # Rows are counted again in each file's own transaction: some may have come since the dry run.
+    undo, copy = _plan_rollback(conn, migrations, target, dry=not force)
+    if copy is not None:
+        _dry_run(copy, undo)
+    # Each file checks again under its own write lock (_run): another process may have moved.
     return _apply_each(conn, undo, up=False, keep_rows=not force, on_step=on_step)
 
 
@@ -128,7 +106,7 @@ def _apply_each(conn, migrations, up, keep_rows, on_step):
     """Run each file in turn (up or down); the ones this call ran, `on_step` told of each."""
     done = []
     for migration in migrations:
-        if _run(conn, migration, up, keep_rows):
+        if run_file(conn, migration, up, keep_rows):
             done.append(migration)
             if on_step:
                 on_step(migration)
@@ -152,99 +130,63 @@ def _upgrade_checksums(conn, migrations):
                              [(m.checksum, m.version) for m in old])
 
 
-def _dry_run(conn, undo):
-    """Run the down files in one transaction, rolled back; refuse if rows would be lost."""
-    files = [sqlfile.parse(m.down) for m in undo]
-    with _foreign_keys(conn, off=any(f.foreign_keys_off for f in files)):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for migration, parsed in zip(undo, files, strict=True):
-                _execute(conn, migration, parsed, up=False, keep_rows=True)
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+def _plan_rollback(conn, migrations, target, dry):
+    """(migrations to undo, newest first; a copy of the database to dry-run them on, or None).
 
-
-def _run(conn, migration, up, keep_rows=False):
-    """Run one file in one transaction; False if another process already did it."""
-    parsed = sqlfile.parse(migration.up if up else migration.down)
-    with _foreign_keys(conn, off=parsed.foreign_keys_off), transaction(conn):
-        # Re-read under the write lock: a concurrent runner may have done this already.
-        if (migration.version in applied(conn)) != (not up):
-            return False
-        ensure_table(conn)  # in the first migration's transaction: gone if it fails
-        _execute(conn, migration, parsed, up, keep_rows)
-        if up:
-            conn.execute("UPDATE schema_migrations SET checksum = ? WHERE version = ?",
-                         (migration.checksum, migration.version))
-    return True
-
-
-@contextmanager
-def _foreign_keys(conn, off):
-    """Foreign keys OFF for the block when `off` (set outside any transaction); ON after.
-
-    Also undoes a file's `PRAGMA legacy_alter_table=ON` (allowed for a rebuild's RENAME).
+    Decided under the write lock, from the versions applied now: a concurrent rollback may
+    have undone some already (then there is less to do), a concurrent migrate applied more.
+    The copy is taken under the same lock, so it is the state the list was read from.
     """
-    if off:
-        conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield
+        recorded = applied(conn)
+        undo = [m for m in reversed(migrations) if m.version > target and m.version in recorded]
+        for migration in undo:
+            if migration.down is None:
+                raise MigrationError(f"{migration.up.name} cannot be rolled back: no "
+                                     f"{migration.up.stem}.down.sql beside it")
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        copy = _copy(path) if dry and undo and path else None
     finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA legacy_alter_table = OFF")
+        conn.execute("ROLLBACK")
+    if dry and undo and copy is None:  # in memory: no other connection can change it meanwhile
+        copy = _copy(None, source=conn)
+    return undo, copy
 
 
-def _execute(conn, migration, parsed, up, keep_rows):
-    """Run a parsed file's statements in the open transaction and check what they did."""
-    name = parsed.name
-    rows_before = guards.row_counts(conn) if keep_rows else None
-    versions_before = guards.versions(conn)
-    missing_before = guards.missing_parents(conn)
-    objects_before = guards.rebuilt_objects(conn)
-    dropped = set()
-    for statement in parsed.body:
-        if up and not parsed.foreign_keys_off:
-            guards.refuse_cascading_drop(conn, name, statement)
-        try:
-            found = _run_statement(conn, statement, dropped)
-        except sqlite3.Error as exc:
-            first_line = statement.text.rstrip(";").splitlines()[0][:80]
-            raise MigrationError(f"{name}:{statement.line}: {exc} (in: {first_line}); "
-                                 "nothing of this migration was applied") from None
-        if not conn.in_transaction:
-            raise MigrationError(f"{name}:{statement.line}: this statement ended the "
-                                 "migration's transaction; what ran before it is committed")
-        if found and statement.pragma() and statement.pragma()[0] == "foreign_key_check":
-            guards.refuse_dangling(name, statement.line, found)
-    guards.refuse_missing_parents(conn, name, missing_before)
-    guards.restore_lost_objects(conn, name, objects_before, parsed.body)
-    if parsed.foreign_keys_off:
-        guards.refuse_dangling(name, parsed.closing_line,
-                               conn.execute("PRAGMA foreign_key_check").fetchall())
-    guards.check_record(conn, migration, name, up, versions_before)
-    if keep_rows:
-        guards.refuse_lost_rows(name, rows_before, guards.row_counts(conn))
+def _copy(path, source=None):
+    """A private temporary copy of the database file at `path` (or of `source`), set up as ours.
 
-
-def _run_statement(conn, statement, dropped):
-    """Execute one statement; `dropped` collects the tables the file has dropped so far.
-
-    The RENAME of a rebuild (a new table given the name of one dropped before it) runs with
-    legacy_alter_table on: the other tables' triggers and views that name the old table
-    then name the new one, as they should, instead of failing the RENAME.
+    Read through a connection of its own: the caller's holds the write lock, and SQLite's backup
+    through a connection holding it waits forever; other readers are not blocked by that lock.
     """
-    if table := statement.dropped("TABLE"):
-        dropped.add(table.lower())
-    renamed = statement.renamed_to()
-    if not (renamed and renamed.lower() in dropped):
-        return conn.execute(statement.text).fetchall()
-    legacy = conn.execute("PRAGMA legacy_alter_table").fetchone()[0]
-    conn.execute("PRAGMA legacy_alter_table = ON")
+    copy = sqlite3.connect("", isolation_level=None)  # a temporary file, deleted on close
+    reader = source or sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True,
+                                       timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        return conn.execute(statement.text).fetchall()
+        reader.backup(copy)
+        apply_pragmas(copy)
+    except BaseException:
+        copy.close()
+        raise
     finally:
-        conn.execute(f"PRAGMA legacy_alter_table = {legacy}")
+        if source is None:
+            reader.close()
+    return copy
+
+
+def _dry_run(copy, undo):
+    """Undo on the copy exactly as the real run will; refuse if a table would lose rows.
+
+    Each file runs in its own transaction with its own foreign-key setting, as in the real run
+    (one that turns foreign keys off must not hide another's cascade), and commits on the
+    copy, so the next file sees what it did. The copy is deleted afterwards.
+    """
+    try:
+        for migration in undo:
+            run_file(copy, migration, up=False, keep_rows=True)
+    finally:
+        copy.close()
 
 
 def status(conn, directory=None):

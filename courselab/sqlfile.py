@@ -5,7 +5,8 @@ A file is written for the `sqlite3` shell: `BEGIN; ...; COMMIT;`, maybe with
 table rebuild). `parse()` reads it the way SQLite does, at the level of tokens (comments and
 layout do not matter, string literals do), and refuses, before anything runs, what the
 runner's own transaction cannot honour: a transaction statement anywhere but the opening
-BEGIN and the closing COMMIT, and a PRAGMA that does nothing inside a transaction.
+BEGIN and the closing COMMIT, a PRAGMA that does nothing inside a transaction, and ATTACH or
+DETACH (a migration changes only the database it is recorded in).
 """
 
 import hashlib
@@ -25,6 +26,7 @@ TOKEN = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 TRANSACTION_WORDS = {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+OTHER_DATABASE_WORDS = {"ATTACH", "DETACH"}
 
 # PRAGMAs that work inside a transaction and change nothing outside it. Others either do
 # nothing there (foreign_keys, journal_mode, ...) or change the connection courselab set up.
@@ -111,11 +113,21 @@ def unquote(token):
 def read_text(path):
     """The text of a SQL file: UTF-8, a BOM dropped, CRLF and CR line endings made LF."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = _read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MigrationError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
                              "save it as UTF-8") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_bytes(path):
+    """The bytes of a file; MigrationError naming it if it cannot be read (rights, a dangling
+    link, a directory)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise MigrationError(f"{path.name}: cannot read ({exc.strerror or exc}); make it a "
+                             "readable SQL file, or move it out of the migrations folder") from None
 
 
 @lru_cache(maxsize=256)
@@ -151,7 +163,7 @@ def checksum(path):
 
 def legacy_checksums(path):
     """The SHA-256s the previous runner stored for this file: of its raw bytes, LF or CRLF."""
-    data = path.read_bytes()
+    data = _read_bytes(path)
     lf = data.replace(b"\r\n", b"\n")
     return {hashlib.sha256(v).hexdigest() for v in (data, lf, lf.replace(b"\n", b"\r\n"))}
 
@@ -208,6 +220,11 @@ def _refuse_in_transaction(path, statement):
         raise MigrationError(f"{where}: {' '.join(statement.tokens)} would end or split the "
                              "migration's transaction; the runner allows only the opening BEGIN "
                              "and the closing COMMIT: remove it")
+    if statement.words[0] in OTHER_DATABASE_WORDS:
+        raise MigrationError(f"{where}: {statement.words[0]} would make the migration change "
+                             "another database file, which its checksum, its rollback and "
+                             "`check` do not see; a migration changes only its own database: "
+                             "remove it")
     pragma = statement.pragma()
     if pragma is None:
         return

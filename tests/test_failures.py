@@ -122,7 +122,8 @@ def test_migration_failing_at_its_last_statement_leaves_the_database_as_it_was(
     directory = copy_migrations(tmp_path)
     conn = connect(tmp_path / "test.db")
     migrate.migrate(conn, directory, to=previous(migration.version))
-    fixtures.load(conn)
+    if migrate.current_version(conn):  # before 001 there is no table to load into
+        fixtures.load(conn)
     before = dump(conn)
     fail_before_commit(directory / migration.up.name)
     with pytest.raises(MigrationError, match=migration.up.name):

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from courselab import checks, fixtures, migrate, search
-from courselab.db import connect
+from courselab import checks, fixtures, migrate, search, sqlfile
+from courselab.db import connect, table_names
 from courselab.errors import MigrationError
 
 from .conftest import table_objects
@@ -427,7 +427,7 @@ def test_a_string_literal_keeps_its_spaces_in_the_checksum(tmp_path):
     one, two = tmp_path / "001_a.sql", tmp_path / "001_b.sql"
     one.write_text("INSERT INTO t VALUES ('a  b');\n")
     two.write_text("INSERT INTO t VALUES ('a b');\n")
-    assert migrate.sqlfile.checksum(one) != migrate.sqlfile.checksum(two)
+    assert sqlfile.checksum(one) != sqlfile.checksum(two)
 
 
 def test_a_database_with_raw_byte_checksums_is_not_edited_and_migrate_upgrades_them(project):
@@ -500,3 +500,204 @@ def test_sql_csv_and_notebooks_are_checked_out_with_lf():
                           "data/users.csv", "notebooks/17-Rolling-Back.ipynb"], cwd=root,
                          capture_output=True, text=True, check=True).stdout
     assert out.count("eol: lf") == 3, out
+
+
+# Concurrent runs: what to undo is decided under the write lock, and checked at each step
+
+def test_a_rollback_step_stops_when_another_connection_applied_a_later_version_meanwhile(
+        project):
+    directory, conn = project
+    other = connect(conn.execute("PRAGMA database_list").fetchone()[2])
+    head = migrate.current_version(conn)
+
+    def migrate_up_again(migration):
+        migrate.migrate(other, directory)  # re-applies what the rollback has just undone
+
+    with pytest.raises(MigrationError, match=f"version {head} above it was applied meanwhile"):
+        migrate.rollback(conn, directory, to="016", on_step=migrate_up_again)
+    versions = [v for v, in conn.execute("SELECT version FROM schema_migrations")]
+    assert versions == [m.version for m in migrate.discover(directory)]  # no hole
+
+
+def test_a_migrate_step_stops_when_another_connection_undid_the_version_below_meanwhile(
+        make_db):
+    conn = make_db(to="016", load=False)
+    other = connect(conn.execute("PRAGMA database_list").fetchone()[2])
+
+    def roll_back_below(migration):
+        if migration.version == "017":
+            migrate.rollback(other, to="015")
+
+    with pytest.raises(MigrationError, match="018_.*: version 017 below it is no longer applied"):
+        migrate.migrate(conn, on_step=roll_back_below)
+    versions = [v for v, in conn.execute("SELECT version FROM schema_migrations")]
+    assert versions == [m.version for m in migrate.discover()][:15]  # no hole
+
+
+def test_a_rollback_finds_less_to_do_when_another_connection_undid_it_first(make_db):
+    conn = make_db(load=False)
+    other = connect(conn.execute("PRAGMA database_list").fetchone()[2])
+    seen = []
+
+    def undo_everything_first(statement):
+        # Runs as this connection starts its first BEGIN IMMEDIATE, before it holds the lock.
+        if statement.startswith("BEGIN IMMEDIATE") and not seen:
+            seen.append(migrate.rollback(other, to=0))
+
+    conn.set_trace_callback(undo_everything_first)
+    assert migrate.rollback(conn, to=0) == []
+    assert len(seen[0]) == len(migrate.discover()) and migrate.current_version(conn) == ""
+
+
+def test_a_rollback_with_nothing_left_to_undo_says_so_in_one_line(tmp_path, cli):
+    assert cli("migrate", "--db", "t.db", "--to", "1").returncode == 0
+    assert cli("rollback", "--db", "t.db", "--to", "0").returncode == 0
+    again = cli("rollback", "--db", "t.db", "--to", "0")
+    assert (again.returncode, again.stdout) == (0, "t.db: nothing to undo, at version 0\n")
+
+
+def test_the_dry_run_keeps_each_down_files_own_foreign_key_setting(project):
+    # 021's down file turns foreign keys off; 020's, a rebuild without it, cascades.
+    directory, conn = project
+    color = write(directory, "add_tag_color", "ALTER TABLE tags ADD COLUMN color TEXT;\n")
+    color.with_name(color.stem + ".down.sql").write_text(
+        "BEGIN;\nCREATE TABLE tags_new (id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+        "INSERT INTO tags_new SELECT id, name FROM tags;\nDROP TABLE tags;\n"
+        "ALTER TABLE tags_new RENAME TO tags;\n"
+        f"DELETE FROM schema_migrations WHERE version = '{color.name[:3]}';\nCOMMIT;\n")
+    note = write(directory, "add_note", "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n")
+    note.with_name(note.stem + ".down.sql").write_text(
+        "PRAGMA foreign_keys=OFF;\nBEGIN;\nDROP TABLE notes;\n"
+        f"DELETE FROM schema_migrations WHERE version = '{note.name[:3]}';\nCOMMIT;\n")
+    migrate.migrate(conn, directory)
+    tags = conn.execute("SELECT COUNT(*) FROM course_tags").fetchone()[0]
+    refused(conn, directory, rf"^{color.stem}.down.sql would delete {tags} rows of course_tags",
+            call=migrate.rollback, to=int(color.name[:3]) - 1)
+
+
+# Virtual tables, triggers and views
+
+def test_a_virtual_table_named_like_the_start_of_other_tables_hides_only_its_own_shadows(
+        project):
+    directory, conn = project
+    write(directory, "add_course_search", "CREATE VIRTUAL TABLE course USING fts5(title);\n")
+    migrate.migrate(conn, directory)
+    tables = table_names(conn)
+    assert {"course_tags", "course_prerequisites"} <= set(tables)
+    assert not {"course", "course_data", "course_idx", "courses_fts_data"} & set(tables)
+    write(directory, "rebuild_tags", "CREATE TABLE tags_new (id TEXT NOT NULL PRIMARY KEY, "
+          "name TEXT NOT NULL UNIQUE);\nINSERT INTO tags_new SELECT id, name FROM tags;\n"
+          "DROP TABLE tags;\nALTER TABLE tags_new RENAME TO tags;\n")
+    refused(conn, directory, "DROP TABLE tags with foreign keys on would delete or change the "
+                             r"\d+ rows of course_tags")
+
+
+def test_renaming_the_old_table_first_is_refused_when_triggers_would_name_the_dropped_one(
+        project):
+    directory, conn = project
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'progress'").fetchone()[0]
+    path = write(directory, "rebuild_progress", f"ALTER TABLE progress RENAME TO progress_old;\n"
+                 f"{sql};\nINSERT INTO progress SELECT * FROM progress_old;\n"
+                 "DROP TABLE progress_old;\n")
+    message = refused(conn, directory, r"afterwards trigger \w+ fails \(no such table: "
+                                       r"main\.progress_old\)")
+    assert message.startswith(f"{path.name}: ") and "\n" not in message
+
+
+def test_a_rebuild_that_leaves_a_view_naming_the_dropped_table_is_refused(project):
+    directory, conn = project
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    conn.execute("CREATE VIEW tv AS SELECT id, v FROM t")
+    write(directory, "rebuild_t", "ALTER TABLE t RENAME TO t_old;\nCREATE TABLE t (id INTEGER "
+          "PRIMARY KEY, v TEXT, w TEXT);\nINSERT INTO t (id, v) SELECT id, v FROM t_old;\n"
+          "DROP TABLE t_old;\n")
+    refused(conn, directory, r"afterwards view tv fails \(no such table: main\.t_old\)")
+
+
+def test_a_trigger_created_again_in_another_letter_case_is_not_created_twice(project):
+    directory, conn = project
+    body = rebuild(conn, "users", keep=False) + (
+        "CREATE TRIGGER Users_Name_To_Enrollments AFTER UPDATE OF name ON users BEGIN\n"
+        "    UPDATE enrollments SET user_name = NEW.name WHERE user_id = NEW.id;\nEND;\n")
+    write(directory, "rebuild_users", body, before="PRAGMA foreign_keys=OFF;\n")
+    migrate.migrate(conn, directory)
+    names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                         "AND name = 'users_name_to_enrollments' COLLATE NOCASE").fetchall()
+    assert [n for n, in names] == ["Users_Name_To_Enrollments"]
+
+
+# Foreign keys checked by the runner and by COMMIT
+
+def test_a_deferred_foreign_key_failing_at_commit_is_one_line_naming_the_file(project, cli):
+    directory, conn = project
+    path = write(directory, "add_badges", "CREATE TABLE badges (id INTEGER PRIMARY KEY);\n"
+                 "CREATE TABLE user_badges (user_id TEXT NOT NULL REFERENCES users(id),\n"
+                 "    badge_id INTEGER REFERENCES badges(id) DEFERRABLE INITIALLY DEFERRED);\n"
+                 "INSERT INTO user_badges VALUES ('u-ada', 42);\n")
+    before = list(conn.iterdump())
+    result = cli("migrate", "--db", "p.db", "--migrations", directory)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    commit = path.read_text().splitlines().index("COMMIT;") + 1
+    assert result.stderr.startswith(f"courselab migrate: {path.name}:{commit}: FOREIGN KEY "
+                                    "constraint "
+                                    "failed at COMMIT: a deferred foreign key is violated")
+    assert list(conn.iterdump()) == before
+
+
+def test_a_rebuild_leaving_children_referencing_a_non_unique_key_names_file_and_fix(project):
+    directory, conn = project
+    create = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0]
+    create = create.replace("CREATE TABLE users", "CREATE TABLE users_new", 1)
+    assert "PRIMARY KEY" in create
+    body = (create.replace("PRIMARY KEY", "", 1) + ";\nINSERT INTO users_new SELECT * FROM "
+            "users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;\n")
+    path = write(directory, "rebuild_users", body, before="PRAGMA foreign_keys=OFF;\n")
+    refused(conn, directory, rf"^{path.name}:\d+: foreign key mismatch - \"\w+\" referencing "
+                             r"\"users\"; a foreign key must reference its parent's PRIMARY KEY "
+                             "or UNIQUE columns")
+
+
+def test_dropping_a_parent_table_names_the_drop_and_its_children(project):
+    directory, conn = project
+    path = write(directory, "drop_lessons", "\nDROP TABLE lessons;\n",
+                 before="PRAGMA foreign_keys=OFF;\n")
+    message = refused(conn, directory, rf"^{path.name}:4: DROP TABLE lessons leaves \w+")
+    assert "bookmarks" in message and "renaming" not in message
+
+
+# Files the runner cannot read, statements it refuses, names it must quote
+
+@pytest.mark.parametrize("kind", ["dangling link", "directory"])
+def test_a_migration_file_that_cannot_be_read_is_one_line_naming_it(project, cli, kind):
+    directory, conn = project
+    path = directory / f"{next_version(directory)}_add_thing.sql"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(directory / "nowhere.sql")
+    result = cli("migrate", "--db", "p.db", "--migrations", directory)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"courselab migrate: {path.name}: cannot read (")
+
+
+@pytest.mark.parametrize("statement", ["ATTACH DATABASE 'archive.db' AS archive;",
+                                       "attach 'archive.db' as archive;", "DETACH archive;"])
+def test_attach_and_detach_are_refused_before_anything_runs(project, tmp_path, statement):
+    directory, conn = project
+    path = write(directory, "archive", f"{statement}\nCREATE TABLE thing (a);\n")
+    refused(conn, directory, rf"^{path.name}:2: (ATTACH|DETACH) would make the migration change "
+                             "another database file")
+    assert not (tmp_path / "archive.db").exists()
+
+
+def test_a_table_whose_name_has_a_double_quote_is_migrated_and_guarded(project):
+    directory, conn = project
+    table = '"say ""hi"""'  # the table say "hi"
+    write(directory, "add_greetings", f"CREATE TABLE {table} (id INTEGER PRIMARY KEY);\n"
+          f"CREATE TABLE heard (g INTEGER REFERENCES {table}(id));\n"
+          f"INSERT INTO {table} VALUES (1);\nINSERT INTO heard VALUES (1);\n")
+    migrate.migrate(conn, directory)
+    assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 1
+    write(directory, "drop_greetings", f"DROP TABLE {table};\n")
+    refused(conn, directory, 'DROP TABLE say "hi" with foreign keys on would delete or change '
+                             "the 1 rows of heard")
