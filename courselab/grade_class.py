@@ -4,10 +4,12 @@ SUBMISSIONS holds one folder per student (the folder's name is the student's id)
 student's notebooks, named as in `student/`. A stray file, a folder without notebooks, a
 symbolic link (followed, it could lead out of SUBMISSIONS) is a problem line, not a crash.
 Notebooks are graded in parallel, each worker process holding one notebook; a worker that dies
-(a cell killed it, or the system ran out of memory) takes its pool down, so the notebooks it
-left unfinished are graded again, each in a process of its own.
+(a cell killed it, or the system ran out of memory) takes its pool down: the notebooks being
+graded then are graded again, each in a process of its own, and those not taken up yet in a
+new pool.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -93,8 +95,13 @@ def collect(submissions, graded):
     return jobs
 
 
-def _grade_in_worker(student, path, limits, scratch):
-    """grade_notebook in a grading process; then no process the kernel started lives on."""
+def _grade_in_worker(student, path, limits, scratch, started=None):
+    """grade_notebook in a grading process; then no process the kernel started lives on.
+
+    `started`, a file, is created first: the notebook was taken up by a worker.
+    """
+    if started:
+        Path(started).touch()
     sandbox.adopt_orphans()
     try:
         return grade_notebook(student, path, limits, scratch)
@@ -106,7 +113,8 @@ def _grade_in_pool(work, limits, scratch, workers, graded, bar):
     """Grade `work` in one pool of processes; return the jobs a broken pool left unfinished."""
     unfinished = []
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_grade_in_worker, student, path, limits, scratch): (student, path)
+        futures = {pool.submit(_grade_in_worker, student, path, limits, scratch,
+                               _started(scratch, student, path)): (student, path)
                    for student, path in work}
         for future in as_completed(futures):
             student, path = futures[future]
@@ -123,6 +131,12 @@ def _grade_in_pool(work, limits, scratch, workers, graded, bar):
     return sorted(unfinished)
 
 
+def _started(scratch, student, path):
+    """The file a worker creates when it takes up the notebook `path` of `student`."""
+    key = hashlib.sha256(f"{student}\0{path}".encode("utf-8", "surrogateescape")).hexdigest()
+    return Path(scratch) / f"started-{key[:16]}"
+
+
 def _grade_alone(student, path, limits, scratch):
     """grade_notebook in a process of its own; a killed process is this notebook's error."""
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
@@ -132,6 +146,15 @@ def _grade_alone(student, path, limits, scratch):
             return _failed(student, path.name, KILLED)
         except Exception as exc:  # noqa: BLE001 - as in _grade_in_pool
             return _failed(student, path.name, f"the grader failed ({type(exc).__name__}: {exc})")
+
+
+def _grade_each_alone(work, limits, scratch, workers, graded, bar):
+    """Grade each notebook of `work` in a process of its own, `workers` at a time."""
+    with ThreadPoolExecutor(workers) as threads:
+        results = threads.map(lambda job: _grade_alone(*job, limits, scratch), work)
+        for (student, path), result in zip(work, results, strict=True):
+            _add(graded, student, path.name, result)
+            bar.update()
 
 
 def _failed(student, name, text):
@@ -164,15 +187,15 @@ def grade(submissions, limits=None, jobs=None, progress=False):
     scratch = tempfile.mkdtemp(prefix="courselab-grade-")
     try:
         with tqdm(total=len(work), unit="notebook", disable=not progress) as bar:
-            unfinished = _grade_in_pool(work, limits, scratch, workers, graded, bar)
-            # A killed worker broke the pool: each notebook it left goes to a process of its
-            # own, so that only the one that killed it gets the error.
-            with ThreadPoolExecutor(workers) as threads:
-                results = threads.map(lambda job: _grade_alone(*job, limits, scratch),
-                                      unfinished)
-                for (student, path), result in zip(unfinished, results, strict=True):
-                    _add(graded, student, path.name, result)
-                    bar.update()
+            pending = work
+            while pending:
+                unfinished = _grade_in_pool(pending, limits, scratch, workers, graded, bar)
+                # A killed worker broke the pool. The notebooks being graded then go each to a
+                # process of its own, so that only the one that killed it gets the error; those
+                # not taken up yet go to a new pool.
+                taken = [job for job in unfinished if _started(scratch, *job).exists()]
+                pending = [job for job in unfinished if job not in taken] if taken else []
+                _grade_each_alone(taken or unfinished, limits, scratch, workers, graded, bar)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     order = {v: i for i, v in enumerate(sorted({(r.student, r.notebook) for r in graded.rows}))}
