@@ -18,7 +18,7 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # `make lab` opens the student edition; instructors: `make lab EDITION=notebooks`.
 EDITION ?= student
 
-.PHONY: help lab test lint unit nbval notebooks nav html schema db bench clean \
+.PHONY: help lab edition test lint unit nbval notebooks nav html schema db bench clean \
         student answers slides reset vendor lock browse browse-env python-3.11
 
 help:
@@ -93,10 +93,15 @@ db: $(STAMP)
 # The kernels get courselab's IPython profile: a cell run before the setup cell says so.
 IPYTHON_DIR := build/ipython
 
-lab: vendor db
+lab: edition vendor db
 	$(BIN)/python -c "from courselab import startup; startup.profile('$(IPYTHON_DIR)')"
 	$(BIN)/jupyter trust $(EDITION)/*.ipynb >/dev/null  # ours: their stored SVG outputs show
 	IPYTHONDIR=$(abspath $(IPYTHON_DIR)) $(BIN)/jupyter lab $(LAB_ROOT) $(EDITION)/00-Start-Here.ipynb
+
+# Before anything is built: EDITION names one of the two editions.
+edition:
+	@case "$(EDITION)" in student|notebooks) ;; \
+	  *) echo "make lab: EDITION=$(EDITION) is not an edition: use EDITION=student (the default) or EDITION=notebooks" >&2; exit 2;; esac
 
 # Notebook 24 runs its PostgreSQL cells on a throwaway server: without PostgreSQL installed
 # (and not under CI, where .ci/run installs it) it is left out, with a line saying so.

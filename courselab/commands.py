@@ -136,7 +136,7 @@ def _confirm(question):
     print(question, end=" ", flush=True)
     try:
         return input().strip().lower().startswith("y")
-    except EOFError:
+    except (EOFError, RuntimeError):  # RuntimeError: no stdin at all (closed, `<&-`)
         print()
         return False
 
@@ -144,9 +144,9 @@ def _confirm(question):
 def cmd_reset(args):
     from . import editions  # imports nbformat: only this command needs it
 
-    replace, databases = editions.reset_plan(args.dir, args.notebooks or editions.NOTEBOOKS)
-    edited = [name for name in replace if (args.dir / name).exists()]
-    steps = [f"write {len(replace)} clean notebook(s) into {args.dir}/"
+    replace, databases = editions.reset_plan(args.dir, args.notebooks)
+    edited = [name for name in replace if name.endswith(".ipynb") and (args.dir / name).exists()]
+    steps = [f"write {len(replace)} clean file(s) of the student edition into {args.dir}/"
              + (f" ({len(edited)} of them changed by you: your answers there are lost)"
                 if edited else ""),
              f"delete {len(databases)} notebook database(s)"]
@@ -170,4 +170,4 @@ def cmd_reset(args):
         print(f"{args.db}: at version {migrate.current_version(conn)}, "
               f"{sum(loaded.values())} fixture rows")
         conn.close()
-    print(f"reset done: {len(replace)} notebook(s) written, {len(databases)} database(s) deleted")
+    print(f"reset done: {len(replace)} file(s) written, {len(databases)} database(s) deleted")

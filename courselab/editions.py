@@ -19,11 +19,11 @@ from pathlib import Path
 
 import nbformat
 
-from . import ladder
+from . import ladder, resources
 from .errors import CourselabError, ExerciseError
 from .notebooks import NOTEBOOKS, series
 
-STUDENT = NOTEBOOKS.parent / "student"
+STUDENT = resources.student_dir()  # the repository's student/, or the one the wheel carries
 DATABASE = re.compile(r"^\d\d\.db(-wal|-shm|-journal)?$")
 ANY_DATABASE = re.compile(r"\.db(-wal|-shm|-journal)?$")
 DATABASES = "databases"
@@ -168,27 +168,83 @@ def answers_problems(answers, source=NOTEBOOKS):
 
 # -- A student's reset ----------------------------------------------------------------------
 
-def reset_plan(folder, source=NOTEBOOKS):
-    """(notebooks to write, databases to delete) for resetting a student's folder."""
-    if not series(source):
+def reset_plan(folder, source=None):
+    """(files to write {name: text}, databases to delete) for resetting a student's folder.
+
+    The clean files are the student edition handed out (STUDENT: its notebooks, notes and
+    slide style), or the one generated from the instructor notebooks in `source`. Refuses a
+    folder that is a file, or that holds the instructor edition (its solutions would be lost).
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CourselabError(f"{folder} is a file, not a folder: pass the student's folder "
+                             "with --dir")
+    if any(_has_solutions(path) for path in series(folder)):
+        raise CourselabError(f"{folder} holds the instructor edition (cells tagged solution): "
+                             "reset gives a student's folder clean notebooks; pass the "
+                             "student's folder with --dir")
+    if source and not series(source):
         raise CourselabError(f"no numbered notebooks in {source}: pass the instructor "
                              "notebooks' folder with --notebooks")
-    folder = Path(folder)
-    texts = student_texts(source)
-    replace = {name: text for name, text in texts.items()
-               if not (folder / name).exists()
-               or (folder / name).read_text(encoding="utf-8") != text}
+    texts = _edition_files(source) if source else _handed_out()
+    replace = {name: text for name, text in texts.items() if not _holds(folder / name, text)}
     databases = sorted(p for p in folder.glob("*.db*") if DATABASE.match(p.name))
     databases += sorted(p for p in (folder / DATABASES).glob("*.db*")
                         if ANY_DATABASE.search(p.name))
     return replace, databases
 
 
+def _holds(path, text):
+    """True if `path` is a file holding exactly `text`."""
+    try:
+        return path.is_file() and path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _handed_out():
+    """{file name: text} of the student edition as handed out (STUDENT)."""
+    paths = [*series(STUDENT), *sorted(STUDENT.glob("*.md")), STUDENT / SLIDE_STYLE]
+    texts = {p.name: p.read_text(encoding="utf-8") for p in paths if p.is_file()}
+    if not any(name.endswith(".ipynb") for name in texts):
+        raise CourselabError(f"no student edition in {STUDENT}: reinstall courselab, or pass "
+                             "the instructor notebooks' folder with --notebooks")
+    return texts
+
+
+def _has_solutions(path):
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - a student's broken notebook is reset, not judged
+        return False
+    return any("solution" in cell.metadata.get("tags", []) for cell in nb.cells)
+
+
 def reset(folder, replace, databases):
-    """Write clean notebooks and delete notebook databases; touch nothing else."""
+    """Write clean files and delete notebook databases; touch nothing else.
+
+    Every file is first written beside its target, then moved over it: a folder that cannot
+    be written changes nothing. Raises CourselabError naming a file that cannot be replaced.
+    """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in replace.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    staged = [(folder / f".{name}.reset", folder / name) for name in replace]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for (temporary, _target), text in zip(staged, replace.values(), strict=True):
+            temporary.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        for temporary, _target in staged:
+            temporary.unlink(missing_ok=True)
+        raise CourselabError(f"{exc.filename}: cannot write it ({exc.strerror}); nothing was "
+                             "changed: make the folder writable and run reset again") from None
+    for done, (temporary, target) in enumerate(staged):
+        try:
+            temporary.replace(target)
+        except OSError as exc:
+            for left, _target in staged[done:]:
+                left.unlink(missing_ok=True)
+            raise CourselabError(f"{target}: cannot replace it ({exc.strerror}); {done} file(s) "
+                                 "were reset before it and no database was deleted: make it "
+                                 "writable and run reset again") from None
     for path in databases:
         path.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from . import editions, grade, grade_class
+from .errors import CourselabError
 
 CLASS_NOTEBOOKS = ("03-Users.ipynb", "05-Lessons.ipynb", "11-Denormalized-Counters.ipynb")
 WRONG_SQL = "%%sql\nSELECT 1 AS id"
@@ -77,6 +78,10 @@ def build_class(folder, students=30, notebooks=CLASS_NOTEBOOKS):
 
 def measure(students=30, notebooks=CLASS_NOTEBOOKS, jobs=None, timeout=60, progress=False):
     """Grade a synthetic class; return one markdown line with the time it took."""
+    if not editions.NOTEBOOKS.is_dir():
+        raise CourselabError(f"bench --grading answers the exercises with the instructor's "
+                             f"solutions, and {editions.NOTEBOOKS} is not there: run it in a "
+                             "clone of the repository, not from an installed package")
     jobs = jobs or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as folder:
         count = build_class(folder, students, notebooks)

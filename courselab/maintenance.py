@@ -9,12 +9,23 @@ and exits 1 naming what is stale and the make target that regenerates it.
 import sys
 from pathlib import Path
 
-from .errors import StaleError
+from .errors import CourselabError, StaleError
+
+
+def _in_a_checkout():
+    """Raise CourselabError outside a clone of the repository (an installed package)."""
+    from .notebooks import NOTEBOOKS
+
+    if not NOTEBOOKS.is_dir():
+        raise CourselabError(f"`courselab notebooks` maintains a clone of the repository (its "
+                             f"notebooks/ beside the package), and {NOTEBOOKS} is not there: "
+                             "run it in a clone, not from an installed package")
 
 
 def cmd_nav(args):
     from . import notebooks
 
+    _in_a_checkout()
     for name in notebooks.update_nav(verify=args.verify):
         print(f"updated {name}")
 
@@ -22,24 +33,28 @@ def cmd_nav(args):
 def cmd_slides(args):
     from . import slides
 
+    _in_a_checkout()
     slides.update_slides(args.paths, verify=args.verify)
 
 
 def cmd_execute(args):
     from . import notebooks
 
+    _in_a_checkout()
     notebooks.execute([path.resolve() for path in args.paths] or notebooks.series())
 
 
 def cmd_html(args):
     from . import notebooks
 
+    _in_a_checkout()
     notebooks.export_html(args.outdir, args.notebooks or notebooks.NOTEBOOKS)
 
 
 def cmd_student(args):
     from . import editions
 
+    _in_a_checkout()
     args.notebooks = args.notebooks or editions.NOTEBOOKS
     args.student = args.student or editions.STUDENT
     if args.verify:
@@ -56,6 +71,7 @@ def cmd_student(args):
 def cmd_answers(args):
     from . import answers, editions, exercises
 
+    _in_a_checkout()
     args.notebooks = args.notebooks or editions.NOTEBOOKS
     args.answers = args.answers or exercises.ANSWERS_FILE
     if args.verify:

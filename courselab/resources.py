@@ -1,7 +1,8 @@
-"""Where the migrations, fixtures and exercise answers live, as real paths.
+"""Where the migrations, fixtures, exercise answers and student edition live, as real paths.
 
 An installed wheel carries them inside the package (`courselab/migrations`, `courselab/data`,
-mapped from the repository's top-level `migrations/` and `data/` by pyproject.toml); in a
+`courselab/student`, mapped from the repository's top-level `migrations/`, `data/` and
+`student/` by pyproject.toml); in a
 checkout (`PYTHONPATH=.`, an editable install, the notebooks) they are the top-level folders
 beside the package. Both are found through importlib.resources.
 """
@@ -37,3 +38,8 @@ def data_dir():
 def answers_file():
     """The generated file of expected exercise answers (`make answers`)."""
     return _path("exercises.json")
+
+
+def student_dir():
+    """The student edition: the numbered notebooks handed out, their slide style, the notes."""
+    return _path("student")

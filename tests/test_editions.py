@@ -256,6 +256,42 @@ def test_reset_restores_notebooks_and_databases_and_keeps_other_files(classroom,
     assert reset(classroom, "--yes").stdout.strip() == "work/ is already clean"
 
 
+def test_reset_with_no_stdin_at_all_changes_nothing(classroom, reset, monkeypatch):
+    before = {p.name: p.read_text() for p in (classroom / "work").iterdir()}
+    monkeypatch.chdir(classroom)
+    monkeypatch.setattr(sys, "stdin", None)  # `courselab reset <&-`: input() cannot read
+    assert main(["reset", "--dir", "work", "--notebooks", "notebooks"]) == 0
+    assert {p.name: p.read_text() for p in (classroom / "work").iterdir()} == before
+
+
+@pytest.mark.parametrize("target, says", [
+    ("notes.txt", "is a file, not a folder"),
+    ("notebooks", "holds the instructor edition (cells tagged solution)"),
+])
+def test_reset_refuses_a_file_and_the_instructor_notebooks_in_one_line(classroom, capsys,
+                                                                        monkeypatch, target,
+                                                                        says):
+    (classroom / "notes.txt").write_text("mine")
+    before = {p: p.read_bytes() for p in classroom.rglob("*") if p.is_file()}
+    monkeypatch.chdir(classroom)
+    assert main(["reset", "--dir", target, "--notebooks", "notebooks", "--yes"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"courselab reset: {target} {says}")
+    assert {p: p.read_bytes() for p in classroom.rglob("*") if p.is_file()} == before
+
+
+def test_a_notebook_reset_cannot_replace_is_named_and_the_databases_are_kept(classroom, reset):
+    notebook = classroom / "work" / "90-Sample.ipynb"
+    notebook.unlink()
+    notebook.mkdir()  # in the way: what a read-only notebook is to a person who is not root
+    result = reset(classroom, "--yes")
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert "90-Sample.ipynb: cannot replace it" in line and "no database was deleted" in line
+    assert (classroom / "work" / "90.db").exists()
+    assert not [p for p in (classroom / "work").iterdir() if p.name.endswith(".reset")]
+
+
 def test_reset_without_instructor_notebooks_fails_with_one_line(tmp_path):
     result = run("-m", "courselab", "reset", "--yes", "--notebooks", "nowhere", cwd=tmp_path)
     assert result.returncode == 1

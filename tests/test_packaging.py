@@ -45,8 +45,9 @@ def wheel(tmp_path_factory):
     source.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(REPO / name, source)
-    for name in ("courselab", "migrations", "data"):
-        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("courselab", "migrations", "data", "student"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns(
+            "__pycache__", "databases", "*.db", "*.db-*", ".ipynb_checkpoints"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
                     "--no-build-isolation", "--wheel-dir", str(out / "dist"), str(source)],
                    check=True, capture_output=True, cwd=out)
@@ -74,10 +75,53 @@ def test_the_wheel_carries_every_migration_fixture_and_the_answers(wheel):
     assert expected - names == set()
 
 
-def test_the_wheel_declares_what_the_command_line_imports(wheel):
+def test_the_wheel_carries_the_student_edition_and_not_the_solutions(wheel):
     built, _ = wheel
-    required = {_normal(r.name) for r in _requires(built) if r.marker is None}
-    assert required == {"faker", "nbformat", "tqdm"}
+    names = set(zipfile.ZipFile(built).namelist())
+    handed_out = {f"courselab/student/{p.name}" for p in (REPO / "student").iterdir()
+                  if p.suffix in (".ipynb", ".md") or p.name == "rise.css"}
+    assert len(handed_out) > 20 and handed_out - names == set()
+    assert not [n for n in names if n.endswith(".db") or n.startswith("notebooks/")
+                or "solutions.json" in n]
+
+
+def _closure(names):
+    """The distributions `names` need, their own requirements included (no extras)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    found, todo = set(), [_normal(n) for n in names]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        try:
+            needs = requires(name) or []
+        except PackageNotFoundError:
+            continue
+        todo += [_normal(Requirement(r).name) for r in needs
+                 if Requirement(r).marker is None or Requirement(r).marker.evaluate()]
+    return found
+
+
+def test_the_wheel_declares_what_the_command_line_imports(wheel, tmp_path):
+    from importlib.metadata import packages_distributions
+
+    built, site = wheel
+    code = ("import json, runpy, sys\nstartup = set(sys.modules)\n"
+            "for argv in (['migrate'], ['status']):\n"
+            "    sys.argv = ['courselab', *argv, '--db', 'x.db']\n"
+            "    try:\n        runpy.run_module('courselab', run_name='__main__')\n"
+            "    except SystemExit:\n        pass\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in set(sys.modules) - startup})))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+                            timeout=120, check=True)
+    owners = packages_distributions()
+    used = {_normal(d) for m in json.loads(result.stdout.splitlines()[-1])
+            for d in owners.get(m, []) if _normal(d) != "courselab"}
+    declared = _closure(r.name for r in _requires(built) if r.marker is None)
+    assert used and used - declared == set(), "imported by the command line, not declared"
 
 
 def test_the_locked_versions_satisfy_every_declared_range(wheel):
@@ -118,10 +162,47 @@ def test_the_installed_wheel_knows_every_exercise(wheel, tmp_path):
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == known
 
 
+def test_installed_a_student_folder_is_reset_from_the_edition_the_wheel_carries(wheel, tmp_path):
+    _, site = wheel
+    (tmp_path / "class" / "databases").mkdir(parents=True)
+    (tmp_path / "class" / "databases" / "03.db").write_text("old")
+    (tmp_path / "class" / "notes.txt").write_text("mine")
+    result = _run_installed(site, tmp_path, "reset", "--dir", "class", "--yes")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "class"
+    for name in ("03-Users.ipynb", "rise.css", "Glossary.md"):
+        assert (folder / name).read_text() == (REPO / "student" / name).read_text(), name
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert not (folder / "databases" / "03.db").exists()
+
+
+def test_installed_the_series_is_the_handed_out_edition(wheel, tmp_path):
+    _, site = wheel
+    code = "from courselab import grade; print(' '.join(sorted(grade.series_names())))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+                            timeout=120, check=True)
+    assert result.stdout.split() == sorted(p.name for p in (REPO / "student").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("args, says", [
+    (("notebooks", "nav", "--verify"), "maintains a clone of the repository"),
+    (("notebooks", "student"), "maintains a clone of the repository"),
+    (("bench", "--grading", "1"), "not from an installed package"),
+])
+def test_installed_the_checkout_only_commands_say_so_in_one_line(wheel, tmp_path, args, says):
+    _, site = wheel
+    result = _run_installed(site, tmp_path, *args)
+    lines = result.stderr.splitlines()[1:]  # the first is the package's path
+    assert result.returncode == 1 and len(lines) == 1 and says in lines[0], result.stderr
+    assert not (site / "student").exists() and not (site / "build").exists()
+
+
 def test_from_the_checkout_the_top_level_folders_are_used():
     assert resources.migrations_dir() == REPO / "migrations"
     assert resources.data_dir() == REPO / "data"
     assert resources.answers_file() == REPO / "courselab" / "exercises.json"
+    assert resources.student_dir() == REPO / "student"
 
 
 def test_pip_freeze_in_the_venv_equals_the_lock():

@@ -70,6 +70,15 @@ def test_notebook_is_committed_executed_with_deterministic_outputs(path):
             assert not re.search(r"0x[0-9a-f]{6,}", text), "an object address in an output"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_as_nbformat_writes_it(path):
+    import nbformat
+
+    # so that `make notebooks` on an unchanged notebook leaves it byte for byte as it is
+    text = path.read_text(encoding="utf-8")
+    assert text.rstrip("\n") == nbformat.writes(nbformat.read(path, as_version=4)).rstrip("\n")
+
+
 def test_notebook_navigation_is_up_to_date(capsys):
     status = main(["notebooks", "nav", "--verify"])
     assert status == 0, capsys.readouterr().err
@@ -126,3 +135,13 @@ def test_start_here_lists_every_notebook_with_the_time_its_introduction_states()
         json.loads(p.read_text())["cells"][1]["source"])).group(1))
         for p in NOTEBOOKS if p.name[:2].isdigit()}
     assert listed == stated
+
+
+@pytest.mark.parametrize("edition", ["nope", ""])
+def test_make_lab_with_an_unknown_edition_stops_first_in_one_line(edition):
+    result = subprocess.run(["make", "--no-print-directory", "lab", f"EDITION={edition}"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.splitlines()[0] == (
+        f"make lab: EDITION={edition} is not an edition: use EDITION=student (the default) or "
+        "EDITION=notebooks")
