@@ -13,9 +13,14 @@ from pathlib import Path
 
 from . import commands as run
 from . import generate, maintenance
+from .engines import shown
 from .errors import CourselabError
 
 DEFAULT_DB = "courselab.db"
+# The modules of pyproject.toml's extras: a command that needs one says which extra to install.
+EXTRAS = {**dict.fromkeys(("ipykernel", "IPython", "jupyter_client", "matplotlib", "nbclient",
+                           "nbconvert", "pandas", "sql", "sqlalchemy"), "notebooks"),
+          "psycopg": "postgresql"}
 
 # SQLite's integers are 64-bit: a larger number cannot even reach a query.
 SQLITE_MAX_INT = 2 ** 63 - 1
@@ -45,7 +50,7 @@ def whole_number(low, high=SQLITE_MAX_INT):
 def _db_option(parser):
     parser.add_argument("--db", default=DEFAULT_DB,
                         help=f"SQLite database file, or a postgresql://user@host:port/dbname "
-                             f"URL (default: {DEFAULT_DB})")
+                             f"URL (postgres:// too; no other scheme) (default: {DEFAULT_DB})")
 
 
 def _migrations_option(parser):
@@ -125,10 +130,10 @@ def build_parser():
                   "Build a dataset in a temporary database and measure what each design "
                   "decision buys, as ratios; print and save a markdown report.",
                   "courselab bench --scale medium --out build/bench.md", db=False)
-    sub.add_argument("--grading", type=int, metavar="STUDENTS", default=None,
+    sub.add_argument("--grading", type=whole_number(1), metavar="STUDENTS", default=None,
                      help="instead, time `courselab grade` on a synthetic class of STUDENTS "
                           "students x 3 notebooks (30 is a class)")
-    sub.add_argument("--jobs", type=int, default=None,
+    sub.add_argument("--jobs", type=whole_number(1), default=None,
                      help="with --grading: notebooks graded at once (default: one per core)")
     sub.add_argument("--scale", choices=list(generate.SCALES), default="large",
                      help="dataset to build (default: large, a few minutes)")
@@ -167,8 +172,8 @@ def build_parser():
     sub.add_argument("--dir", type=Path, default=Path("student"),
                      help="the student's notebook folder (default: student)")
     sub.add_argument("--notebooks", type=Path, default=None,
-                     help="instructor notebooks the clean copies are made from "
-                          "(default: the repo's notebooks/)")
+                     help="instructor notebooks to make the clean copies from (default: "
+                          "the student edition as handed out)")
     sub.add_argument("--db", type=Path, default=None,
                      help="also rebuild this database with every migration and the fixtures")
     sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -189,7 +194,7 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, the status a shell gives a command cut off by a pipe
     except CourselabError as exc:
-        print(f"courselab {args.command}: {exc}", file=sys.stderr)
+        print(f"courselab {args.command}: {shown(exc)}", file=sys.stderr)
         return 1
     except sqlite3.DatabaseError as exc:
         # Locked, read-only, disk full, a damaged file: the database's state, not a bug.
@@ -206,11 +211,19 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"courselab {args.command}: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"courselab {args.command}: needs {exc.name}, which is not installed: "
+              f'pip install "courselab[{extra}]"', file=sys.stderr)
+        return 1
     except Exception as exc:
         if not type(exc).__module__.startswith("psycopg"):
             raise
         # PostgreSQL's refusal of a statement or a lost connection: one line, like SQLite's.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"courselab {args.command}: {args.db}: {reason}", file=sys.stderr)
+        server = args.db or getattr(args, "pg", None)  # bench has --pg, not --db
+        print(f"courselab {args.command}: {shown(server)}: {shown(reason)}", file=sys.stderr)
         return 1
     return 0

@@ -4,11 +4,13 @@ The command line (cli.py) parses the arguments and turns a CourselabError into o
 these functions print their results and raise CourselabError for what a person must fix.
 """
 
+import os
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
-from . import bench, dashboard, engines, fixtures, migrate, postgres
+from . import bench, dashboard, engines, fixtures, migrate
 from .db import connect
 from .errors import CourselabError
 
@@ -23,7 +25,8 @@ def cmd_migrate(args):
     engine, conn = _open(args, create=True)
     done = engine.migrate(conn, args.migrations, args.to,
                           on_step=lambda m: print(f"applied {m.up.name}"))
-    print(f"{args.db}: at version {engine.version(conn) or 0} ({len(done)} applied now)")
+    print(f"{engines.shown(args.db)}: at version {engine.version(conn) or 0} "
+          f"({len(done)} applied now)")
 
 
 def cmd_rollback(args):
@@ -32,7 +35,7 @@ def cmd_rollback(args):
                            on_step=lambda m: print(f"undone {m.down.name}"))
     # Nothing undone: the database was there already, or another connection got there first.
     nothing = "" if done else "nothing to undo, "
-    print(f"{args.db}: {nothing}at version {engine.version(conn) or 0}")
+    print(f"{engines.shown(args.db)}: {nothing}at version {engine.version(conn) or 0}")
 
 
 def cmd_status(args):
@@ -76,6 +79,15 @@ def cmd_check(args):
         raise CourselabError(f"{len(failed)} invariant(s) broken. To fix: {fixes}")
 
 
+def _cell(value):
+    """A report's value as the dashboard prints it, the same text on both engines."""
+    if value is None:
+        return ""
+    # PostgreSQL's NUMERIC keeps the scale of ROUND(x, 2) (4.40), SQLite's REAL does not
+    # (4.4): both are printed as the float they are.
+    return str(float(value) if isinstance(value, Decimal) else value)
+
+
 def cmd_dashboard(args):
     engine, conn = _open(args)
     dashboard.check_version(engine.version(conn))  # before a line is printed
@@ -84,7 +96,7 @@ def cmd_dashboard(args):
         print(f"== {heading}")
         print("\t".join(rows[0]) if rows else "(none)")
         for row in rows:
-            print("\t".join("" if value is None else str(value) for value in row.values()))
+            print("\t".join(_cell(value) for value in row.values()))
 
 
 def cmd_generate(args):
@@ -93,22 +105,38 @@ def cmd_generate(args):
     counts = engine.generate(conn, args.scale, args.seed, progress=sys.stderr.isatty())
     seconds = time.perf_counter() - start
     total = sum(counts.values())
-    print(f"{args.db}: generated {total:,} rows ({args.scale}, seed {args.seed}) in "
+    print(f"{engines.shown(args.db)}: generated {total:,} rows ({args.scale}, seed {args.seed}) in "
           f"{seconds:.1f} s, {total / seconds:,.0f} rows/s")
     for table, count in counts.items():
         print(f"  {table:12} {count:>10,}")
 
 
+def _bench_out(out):
+    """Refuse, before anything is measured, an --out the report could not be written to."""
+    if out.is_dir():
+        raise CourselabError(f"--out {out}: a folder, not a file; give a file name, such as "
+                             f"{out / 'bench.md'}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CourselabError(f"--out {out}: cannot create the folder {out.parent} "
+                             f"({exc.strerror}); give a file in a folder you can write") from None
+    if not os.access(out.parent, os.W_OK):
+        raise CourselabError(f"--out {out}: the folder {out.parent} is not writable; "
+                             "give a file in a folder you can write")
+
+
 def cmd_bench(args):
-    if args.grading:
+    if args.grading is not None:
         from . import grade_bench  # starts kernels: only this measurement needs it
 
         print(grade_bench.measure(args.grading, jobs=args.jobs, progress=sys.stderr.isatty()))
         return
-    if args.pg is not None and not postgres.is_url(args.pg):
+    # A URL courselab does not take, or one naming no database, is refused by for_db.
+    if args.pg is not None and engines.for_db(args.pg) is not engines.POSTGRESQL:
         raise CourselabError(f"--pg {args.pg!r}: not a PostgreSQL URL; give "
                              "postgresql://user@host:port/dbname")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    _bench_out(args.out)
     report = bench.run(args.scale, args.seed, workdir=args.out.parent,
                        progress=sys.stderr.isatty(), pg_url=args.pg,
                        say=lambda line: print(f"bench: {line}", file=sys.stderr))

@@ -1,15 +1,26 @@
 """The engine a `--db` names, and the platform's verbs on each: SQLite or PostgreSQL.
 
 A path is a SQLite file; `postgresql://user@host:port/dbname` is a PostgreSQL server.
-The CLI asks `for_db(db)` for an Engine and calls the same verbs whichever it is.
+The CLI asks `for_db(db)` for an Engine and calls the same verbs whichever it is, and
+shows a URL with `shown(url)`, its password hidden.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from . import checks, fixtures, generate, migrate, pg_data, pg_generate, postgres
 from .db import connect
+from .errors import CourselabError
 from .search import search_courses
+
+# Any `scheme://` opens a URL, never a SQLite path, even a scheme courselab does not take.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# A URL's password: user:PASSWORD@host, or the password=... option of its query, which
+# ends at the next option, or where a message goes on after the URL (": reason").
+_USER_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]*@")
+_PASSWORD_OPTION = re.compile(r"(\bpassword=)[^&\s]*?(?=&|:?\s|:?$)")
 
 
 @dataclass(frozen=True)
@@ -66,5 +77,27 @@ POSTGRESQL = Engine(
 
 
 def for_db(db):
-    """POSTGRESQL for a postgresql:// URL, else SQLITE."""
-    return POSTGRESQL if postgres.is_url(db) else SQLITE
+    """POSTGRESQL for a postgresql:// (or postgres://) URL, SQLITE for a path.
+
+    Raises CourselabError for any other URL (postgresql+psycopg://, POSTGRESQL://, ...),
+    rather than take it for a file path, and for a URL naming no database, with which
+    libpq would silently connect to the database named like the user (`postgres`).
+    """
+    scheme = _SCHEME.match(str(db))
+    if not scheme:
+        return SQLITE
+    if not postgres.is_url(db):
+        raise CourselabError(f"{shown(db)}: URL scheme {scheme.group(1)}:// is not supported; "
+                             "give postgresql://user@host:port/dbname (or postgres://...)")
+    # Split by hand: urlsplit raises on what libpq reports itself (a bad IPv6 address).
+    location, _, query = str(db).split("://", 1)[1].partition("?")
+    if not location.partition("/")[2].strip("/") and not parse_qs(query).get("dbname"):
+        raise CourselabError(f"{shown(db)}: names no database; add its name after the host, "
+                             "as in postgresql://user@host:port/dbname")
+    return POSTGRESQL
+
+
+def shown(text):
+    """`text` with the password of any URL in it replaced by ***, for messages and output."""
+    text = _USER_PASSWORD.sub(r"\1***@", str(text))
+    return _PASSWORD_OPTION.sub(r"\1***", text)

@@ -1,21 +1,23 @@
-"""The platform's data on PostgreSQL: COPY loading, search, and the invariant checks.
+"""The platform's data on PostgreSQL: COPY loading and search (the checks: pg_checks).
 
-The checks mirror courselab.checks for SQLite: the counters equal their aggregates, the
-search column and its GIN index exist and match the text, every foreign key is enforced
-and valid, and the schema is the one its applied migrations make (compared with a
-scratch database migrated to the same version on the same server).
+What SQLite's fixtures and search promise, with PostgreSQL's tools: a bad row fails the
+whole load with `file:line` (the file's own line) and the reason; any text is safe to
+search for, and a database before 010 says to migrate.
 """
 
-import csv
-import uuid
-from contextlib import contextmanager
+import re
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-from . import migrate, postgres
-from .checks import REPAIR, Result
-from .errors import FixtureError, MigrationError
-from .pg_counters import counter_drift, recompute_counters
+from . import postgres
+from .errors import CourselabError, FixtureError
+from .fixtures import _read_rows as read_rows  # SQLite's reader: the same lines, the same errors
+from .pg_checks import repair as repair  # the checks' entry points, where engines look for them
+from .pg_checks import run_checks as run_checks
+from .pg_checks import schema as schema
+from .pg_counters import counter_drift as counter_drift
+from .pg_scratch import scratch_database as scratch_database
+from .search import words
 
 
 def load_order(conn):
@@ -34,168 +36,87 @@ def load_order(conn):
 def load(conn, directory):
     """COPY every `directory/<table>.csv` into its table, parents first, in one transaction.
 
-    Returns {table: rows}. A bad row fails the whole load with FixtureError naming the
-    file and PostgreSQL's reason (COPY reports the line it stopped at).
+    Returns {table: rows}. The header is checked against the table's columns first; a row
+    PostgreSQL refuses fails the whole load with FixtureError `file:line: reason`, the line
+    being the row's in the file (an empty field is NULL, as SQLite's loader reads it).
     """
-    import psycopg
-
     loaded = {}
     with conn.transaction():
         for table in load_order(conn):
             path = Path(directory) / f"{table}.csv"
-            if not path.exists():
-                continue
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), None)
-                if not header:
-                    raise FixtureError(f"{path}:1: empty file; a header line is required")
-                columns = ", ".join(f'"{c.strip()}"' for c in header)
-                try:
-                    with conn.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN '
-                                            "WITH (FORMAT csv)") as copy:
-                        for block in iter(lambda: handle.read(1 << 16), ""):
-                            copy.write(block)
-                except psycopg.Error as exc:
-                    where = (exc.diag.context or "").splitlines()[0] if exc.diag.context else ""
-                    raise FixtureError(f"{path}: {exc.diag.message_primary} ({where})") from None
-            loaded[table] = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            if path.exists():
+                _copy_file(conn, table, path)
+                loaded[table] = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
     return loaded
 
 
+def _copy_file(conn, table, path):
+    import psycopg
+    from psycopg import sql
 
-SEARCH_SQL = """
+    rows = read_rows(path)
+    header = [name.strip() for name in next(rows)]
+    _check_header(conn, path, table, header)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, header)))
+    lines = []  # the file's line of each row sent: COPY counts the rows it was sent
+    try:
+        with conn.cursor().copy(statement) as copy:
+            for line, row in rows:
+                if row:  # an empty line: no record in CSV
+                    lines.append(line)
+                    copy.write_row([None if field == "" else field for field in row])
+    except psycopg.Error as exc:
+        found = re.search(r"\bline (\d+)", exc.diag.context or "")
+        number = int(found[1]) if found else 0
+        where = f"{path.name}:{lines[number - 1]}" if 0 < number <= len(lines) else path.name
+        detail = f" ({exc.diag.message_detail})" if exc.diag.message_detail else ""
+        raise FixtureError(f"{where}: {exc.diag.message_primary or exc}{detail}") from None
+
+
+def _check_header(conn, path, table, header):
+    """Refuse, as SQLite's loader does, a header naming a column the table does not have."""
+    columns = [name for (name,) in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = %s ORDER BY ordinal_position", (table,))]
+    unknown = [name for name in header if name not in columns]
+    if unknown:
+        raise FixtureError(f"{path.name}:1: unknown column {unknown[0]!r} for table {table} "
+                           f"(it has: {', '.join(columns)})")
+    if len(set(header)) != len(header):
+        raise FixtureError(f"{path.name}:1: a column is named twice in the header")
+
+
+# One tsquery: the words, each read by plainto_tsquery (never syntax), joined by AND; a word
+# with no lexeme for PostgreSQL's parser (an emoji) adds nothing. A scalar subquery, so the
+# planner can take it as a value for the GIN index, as it does a constant.
+TYPED = ("(SELECT string_agg(q::text, ' & ')::tsquery FROM unnest(%(words)s::text[]) AS w, "
+         "plainto_tsquery('simple', w) AS q WHERE numnode(q) > 0)")
+SEARCH_SQL = f"""
 SELECT id, title, difficulty, avg_rating, enrollment_count
-FROM courses, plainto_tsquery('simple', %s) AS query
-WHERE search @@ query
+FROM courses
+WHERE search @@ {TYPED}
   AND is_published = 1
-ORDER BY ts_rank(search, query) DESC, id
-LIMIT %s
+ORDER BY ts_rank(search, {TYPED}) DESC, id
+LIMIT %(limit)s
 """
 
 
 def search_courses(conn, text, limit=20):
     """Published courses matching every word of `text`, best ts_rank first.
 
-    plainto_tsquery reads any text as plain words joined by AND: operators, quotes and
-    parentheses typed by a user are never syntax. Text with no word gives [].
+    The text is cut into words where SQLite's search cuts it (search.words), so both
+    engines look for the same words: `data-analysis`, `query.plans` or `http://sql` are two
+    words each, where PostgreSQL's parser alone would read one compound, host or protocol
+    token. Each word is read by plainto_tsquery: operators, quotes and parentheses typed by
+    a user are never syntax; a NUL (which PostgreSQL's text cannot hold) separates words.
+    Text with no word gives []. Before 010 (no search column): CourselabError saying to
+    migrate, as on SQLite.
     """
-    return conn.execute(SEARCH_SQL, (text or "", limit)).fetchall()
-
-
-def search_problems(conn):
-    """The search column must exist, be indexed, and hold each course's words."""
-    has_column = conn.execute("SELECT 1 FROM information_schema.columns WHERE table_name = "
-                              "'courses' AND column_name = 'search'").fetchone()
-    if not has_column:
-        return []
-    problems = []
-    if conn.execute("SELECT to_regclass('courses_fts')").fetchone()[0] is None:
-        problems.append("the GIN index courses_fts on courses.search is missing; migrate again")
-    stale = conn.execute(
-        "SELECT id FROM courses WHERE search IS DISTINCT FROM "
-        "setweight(to_tsvector('simple', coalesce(title, '')), 'A') || "
-        "setweight(to_tsvector('simple', coalesce(description, '')), 'B') ORDER BY id").fetchall()
-    problems += [f"course {course_id}: search column does not match its text"
-                 for (course_id,) in stale]
-    return problems
-
-
-def foreign_key_problems(conn):
-    """Foreign keys that PostgreSQL does not enforce (disabled triggers, NOT VALID)."""
-    rows = conn.execute(
-        "SELECT conrelid::regclass::text, conname FROM pg_constraint "
-        "WHERE contype = 'f' AND NOT convalidated ORDER BY 1, 2").fetchall()
-    problems = [f"{table}: foreign key {name} is NOT VALID" for table, name in rows]
-    disabled = conn.execute(
-        "SELECT tgrelid::regclass::text, COUNT(*) FROM pg_trigger "
-        "WHERE tgenabled = 'D' GROUP BY 1 ORDER BY 1").fetchall()
-    problems += [f"{table}: {count} trigger(s) disabled (foreign keys or counters unchecked)"
-                 for table, count in disabled]
-    return problems
-
-
-def schema(conn):
-    """{(kind, name): definition} of the tables' columns, indexes, triggers and functions."""
-    objects = {}
-    for table, column, kind, nullable, default in conn.execute(
-            "SELECT table_name, column_name, data_type, is_nullable, column_default "
-            "FROM information_schema.columns WHERE table_schema = current_schema()"):
-        objects[("column", f"{table}.{column}")] = f"{kind} {nullable} {default}"
-    for name, definition in conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"):
-        objects[("index", name)] = definition
-    for name, definition in conn.execute(
-            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"):
-        objects[("trigger", name)] = definition
-    for name, definition in conn.execute(
-            "SELECT proname, prosrc FROM pg_proc "
-            "WHERE pronamespace = current_schema()::regnamespace"):
-        objects[("function", name)] = definition
-    return objects
-
-
-@contextmanager
-def scratch_database(conn):
-    """A new empty database on the same server, dropped afterwards; yields a connection."""
-    info = conn.info
-    name = f"courselab_scratch_{uuid.uuid4().hex[:12]}"
-    conn.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://{info.user}@{info.host}:{info.port}/{name}"
-    try:
-        with postgres.connect(url) as scratch:
-            yield scratch
-    finally:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-def schema_drift(conn, directory=None):
-    """Objects missing, extra or changed against a fresh database at the same version."""
-    version = postgres.current_version(conn)
-    if not version:
-        return []
-    with scratch_database(conn) as fresh:
-        postgres.migrate_up(fresh, directory, to=version)
-        expected = schema(fresh)
-    found = schema(conn)
-    problems = [f"{kind} {name} is missing"
-                for kind, name in sorted(expected.keys() - found.keys())]
-    problems += [f"{kind} {name} is not made by any applied migration"
-                 for kind, name in sorted(found.keys() - expected.keys())]
-    problems += [f"{kind} {name} differs from its migration"
-                 for (kind, name) in sorted(expected.keys() & found.keys())
-                 if expected[(kind, name)] != found[(kind, name)]]
-    return problems
-
-
-def migration_problems(conn, directory=None):
-    """Applied migrations that differ from their files."""
-    try:
-        postgres.verify(conn, migrate.discover(directory or postgres.MIGRATIONS_DIR))
-    except MigrationError as exc:
-        return [str(exc)]
-    return []
-
-
-def run_checks(conn, directory=None):
-    """Every invariant on PostgreSQL, as a list of Result (the names SQLite's checks use)."""
-    return [
-        Result("counters equal their aggregates", counter_drift(conn), REPAIR),
-        Result("search index matches courses", search_problems(conn),
-               "search: migrate a new database; the column is computed from the text"),
-        Result("foreign keys point at rows", foreign_key_problems(conn),
-               "enable the triggers again (ALTER TABLE … ENABLE TRIGGER ALL) and VALIDATE "
-               "the constraint"),
-        Result("applied migrations match their files", migration_problems(conn, directory),
-               "migrations: restore the files the database was migrated with"),
-        Result("schema matches the applied migrations", schema_drift(conn, directory),
-               "schema drift: rebuild the database or put the change in a new migration"),
-    ]
-
-
-def repair(conn):
-    """Recompute every counter from its aggregate in one transaction; return what changed."""
-    changed = counter_drift(conn)
-    if changed:
-        with conn.transaction():
-            recompute_counters(conn)
-    return [f"fixed {problem}" for problem in changed]
+    found = list(dict.fromkeys(words((text or "").replace("\x00", " "))))
+    if not conn.execute("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('courses') "
+                        "AND attname = 'search' AND NOT attisdropped").fetchone():
+        if not found:
+            return []
+        raise CourselabError("no search index in this database; migrate to 010 first")
+    return conn.execute(SEARCH_SQL, {"words": found, "limit": limit}).fetchall() if found else []

@@ -27,8 +27,7 @@ def generate_into(conn, scale="class", seed=0):
         for table in generate.COLUMNS:
             conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         for table, batch in bulkload.batches(generate.rows(scale, seed)):
-            _write(cursor, table, batch)
-            counts[table] += len(batch)
+            counts[table] += _write(cursor, table, batch)
         # Statistics for the new rows first: planned for empty tables, the recompute's
         # subqueries per course would scan every enrollment once per course.
         conn.execute(f"ANALYZE {', '.join(generate.COLUMNS)}")
@@ -40,11 +39,13 @@ def generate_into(conn, scale="class", seed=0):
 
 
 def _write(cursor, table, batch):
+    """Insert `batch` into `table`; return the number of rows actually inserted."""
     columns = ", ".join(generate.COLUMNS[table])
     if table == "tags":  # a shared vocabulary: the fixtures' tags may already be there
         cursor.executemany(f"INSERT INTO tags ({columns}) VALUES (%s, %s) "
                            "ON CONFLICT DO NOTHING", batch)
-        return
+        return cursor.rowcount  # the rows of every statement, those skipped not counted
     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in batch:
             copy.write_row(row)
+    return len(batch)

@@ -186,6 +186,20 @@ def test_cli_bench_writes_the_report(quick_bench, tmp_path, capsys):
     assert out.read_text() == printed and "### Bulk load" in printed
 
 
+@pytest.mark.parametrize("out, reason", [
+    (".", "a folder, not a file; give a file name, such as"),
+    ("file/bench.md", "cannot create the folder"),
+])
+def test_cli_bench_refuses_an_out_it_cannot_write_before_measuring(out, reason, tmp_path,
+                                                                   monkeypatch, capsys):
+    monkeypatch.setattr(bench, "run", lambda *args, **kwargs: pytest.fail("bench ran"))
+    (tmp_path / "file").write_text("")
+    out = tmp_path / out
+    assert main(["bench", "--scale", "class", "--out", str(out)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"courselab bench: --out {out}: {reason}")
+
+
 def test_the_plan_of_a_query_is_fresh_after_an_index_is_dropped(big):
     first = timing.query_plan(big, queries.CATALOG)
     big.execute("DROP INDEX idx_courses_catalog")

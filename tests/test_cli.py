@@ -113,6 +113,39 @@ def test_load_into_postgresql_checks_the_version_and_the_files_first(cli, pg_url
     assert line.startswith("courselab load: users.csv: a folder, not a file")
 
 
+@pytest.mark.parametrize("args, message", [
+    (["migrate", "--db", "postgresql+psycopg://u@127.0.0.1:1/vd"],
+     "postgresql+psycopg://u@127.0.0.1:1/vd: URL scheme postgresql+psycopg:// is not supported"),
+    (["status", "--db", "POSTGRESQL://u@127.0.0.1:1/vd"],
+     "POSTGRESQL://u@127.0.0.1:1/vd: URL scheme POSTGRESQL:// is not supported"),
+    (["migrate", "--db", "postgresql://u@127.0.0.1:1/", "--to", "001"],
+     "postgresql://u@127.0.0.1:1/: names no database"),
+    (["status", "--db", "postgresql://u@127.0.0.1:1"],
+     "postgresql://u@127.0.0.1:1: names no database"),
+    (["bench", "--scale", "class", "--pg", "postgres://u@127.0.0.1:1/?port=2"],
+     "postgres://u@127.0.0.1:1/?port=2: names no database"),
+])
+def test_a_url_courselab_cannot_use_is_one_line_and_never_a_file(cli, tmp_path, args, message):
+    result = cli(*args)
+    assert (result.returncode, result.stdout) == (1, "")
+    (line,) = result.stderr.splitlines()
+    assert message in line and "postgresql://user@host:port/dbname" in line
+    assert list(tmp_path.iterdir()) == []  # no SQLite file, no folder, no bench run
+
+
+def test_a_password_in_a_url_is_never_shown(cli, pg_url):
+    unreachable = cli("status", "--db", "postgresql://ann:s3cret@127.0.0.1:1/none?password=pw2")
+    assert unreachable.returncode == 1 and "cannot connect" in unreachable.stderr
+    assert "postgresql://ann:***@127.0.0.1:1/none?password=***: " in unreachable.stderr
+    with_password = pg_url.replace("@", ":s3cret@", 1)  # the test server trusts: it connects
+    assert cli("migrate", "--db", with_password).returncode == 0
+    generated = cli("generate", "--db", with_password)
+    assert generated.returncode == 0, generated.stderr
+    assert generated.stdout.startswith(pg_url.replace("@", ":***@", 1) + ": generated ")
+    for result in (unreachable, generated):
+        assert "s3cret" not in result.stdout + result.stderr and "pw2" not in result.stderr
+
+
 def test_search_with_empty_text_exits_0_and_prints_nothing(cli, tmp_path):
     db = tmp_path / "c.db"
     cli("migrate", "--db", db)
@@ -140,6 +173,9 @@ def built(tmp_path, built_databases):
     (["generate", "--seed", "9" * 30], "--seed"),
     (["generate", "--seed", "-5"], "--seed"),
     (["bench", "--seed", "9" * 30, "--scale", "class"], "--seed"),
+    (["bench", "--grading", "0", "--scale", "class"], "--grading"),
+    (["bench", "--grading", "-3"], "--grading"),
+    (["bench", "--grading", "2", "--jobs", "-1"], "--jobs"),
 ])
 def test_out_of_range_numbers_are_one_line_naming_the_option(cli, built, args, option):
     result = cli(*args[:1], *(["--db", built] if args[0] != "bench" else []), *args[1:])
@@ -179,3 +215,23 @@ def test_a_write_while_another_connection_holds_the_lock_is_one_line(cli, built)
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert "busy" in line and "Traceback" not in line
+
+
+@pytest.mark.parametrize("module, args, extra", [
+    ("nbconvert", ["notebooks", "html", "OUT"], "notebooks"),
+    ("nbclient", ["grade", "SUBMISSIONS", "--out", "OUT"], "notebooks"),
+])
+def test_a_command_whose_extra_is_not_installed_says_which_to_install(monkeypatch, capsys,
+                                                                      tmp_path, module, args,
+                                                                      extra):
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` fails as if not installed
+    importers = ("courselab.grade", "courselab.notebooks")  # an earlier test may have run them
+    for name in [n for n in sys.modules if n.startswith(importers)]:
+        monkeypatch.delitem(sys.modules, name)
+        monkeypatch.delattr(sys.modules["courselab"], name.split(".")[1], raising=False)
+    (tmp_path / "SUBMISSIONS").mkdir()
+    args = [str(tmp_path / a) if a in ("OUT", "SUBMISSIONS") else a for a in args]
+    assert main(args) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (f"courselab {args[0]}: needs {module}, which is not installed: "
+                    f'pip install "courselab[{extra}]"')

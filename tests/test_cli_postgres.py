@@ -52,3 +52,28 @@ def test_a_row_postgresql_refuses_fails_the_load_in_one_line_naming_the_file(
     assert "users.csv" in result.stderr and "duplicate key" in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
     assert cli("search", "--db", pg_url, "x").returncode == 0  # nothing half-loaded broke it
+
+
+def test_before_010_search_and_a_rollback_upwards_are_refused_in_one_line_as_on_sqlite(
+        cli, pg_url):
+    assert cli("migrate", "--db", pg_url, "--to", "005").returncode == 0
+    search = cli("search", "--db", pg_url, "sql")
+    assert (search.returncode, search.stderr) == (
+        1, "courselab search: no search index in this database; migrate to 010 first\n")
+    nothing = cli("search", "--db", pg_url, "!!!")
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, "", "")
+    upwards = cli("rollback", "--db", pg_url, "--to", "015")
+    assert (upwards.returncode, upwards.stderr) == (
+        1, "courselab rollback: database is at 005, below 015; use migrate to go up\n")
+
+
+def test_check_fails_on_an_orphan_row_and_names_it(cli, make_pg_url):
+    url = make_pg_url(load=True)
+    with postgres.connect(url) as conn, conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("INSERT INTO progress (user_id, lesson_id) VALUES ('u-ghost', 'l-sql-1')")
+    checked = cli("check", "--db", url)
+    assert checked.returncode == 1
+    assert "FAIL foreign keys point at rows\n     progress: 1 row(s) whose user_id has no row in " \
+           "users" in checked.stdout
+    assert checked.stderr.count("\n") == 1 and "orphan rows" in checked.stderr

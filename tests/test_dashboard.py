@@ -2,6 +2,7 @@
 
 import gc
 import random
+import shutil
 
 import pytest
 
@@ -159,6 +160,18 @@ def test_the_dashboard_command_prints_the_five_reports(cli):
     assert headings == [heading for heading, _ in dashboard.REPORTS]
     assert "u-donald\tDonald Knuth\tc-perf\tSQLite Performance\t2026-03-10 17:00:00" in \
         result.stdout.splitlines()
+
+
+def test_the_dashboard_command_prints_the_same_text_on_both_engines(cli, tmp_path, built_databases,
+                                                                  make_pg_url):
+    # PostgreSQL's NUMERIC keeps ROUND's scale (5.00): the command prints SQLite's 5.0.
+    db = tmp_path / "d.db"
+    shutil.copyfile(built_databases(None, True), db)
+    on_sqlite = cli("dashboard", "--db", db)
+    on_pg = cli("dashboard", "--db", make_pg_url(load=True))
+    assert on_sqlite.returncode == on_pg.returncode == 0, on_sqlite.stderr + on_pg.stderr
+    assert "c-perf\tSQLite Performance\t1\t5.0\t4.4" in on_pg.stdout.splitlines()
+    assert on_pg.stdout == on_sqlite.stdout
 
 
 @pytest.mark.parametrize("to", ["empty file", "0", "005", "008"])

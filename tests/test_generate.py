@@ -1,6 +1,8 @@
 """The synthetic data generator: deterministic, consistent, loaded fast and atomically."""
 
 import hashlib
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -8,7 +10,7 @@ import types
 
 import pytest
 
-from courselab import bulkload, checks, generate
+from courselab import bulkload, checks, generate, postgres
 from courselab.errors import CourselabError
 from tests.conftest import REPO
 
@@ -290,6 +292,25 @@ def test_cli_generate_prints_the_rows_of_each_table(cli, tmp_path):
     assert "generated" in lines[0] and "seed 3" in lines[0]
     assert lines[1].split() == ["users", "200"] and lines[3].split() == ["courses", "30"]
     assert cli("check", "--db", db).returncode == 0
+
+
+def test_cli_generate_beside_the_fixtures_reports_the_rows_inserted_on_both_engines(
+        cli, tmp_path, built_databases, make_pg_url):
+    # The fixtures hold 5 of the generated tags: neither engine counts those it skipped.
+    db, url = tmp_path / "g.db", make_pg_url(load=True)
+    shutil.copyfile(built_databases(None, True), db)
+    with postgres.connect(url) as conn:
+        tags_before = scalar(conn, "SELECT COUNT(*) FROM tags")
+    on_sqlite, on_pg = cli("generate", "--db", db), cli("generate", "--db", url)
+    assert on_sqlite.returncode == on_pg.returncode == 0, on_sqlite.stderr + on_pg.stderr
+    with postgres.connect(url) as conn:
+        tags_added = scalar(conn, "SELECT COUNT(*) FROM tags") - tags_before
+    assert f"  {'tags':12} {tags_added:>10,}" in on_pg.stdout.splitlines()
+    assert on_pg.stdout.splitlines()[1:] == on_sqlite.stdout.splitlines()[1:]
+
+    def total(result):
+        return re.search(r"generated ([\d,]+) rows", result.stdout).group(1)
+    assert total(on_pg) == total(on_sqlite)
 
 
 def test_cli_generate_into_a_missing_database_is_one_line(cli):

@@ -162,7 +162,9 @@ def test_the_course_texts_queries_return_the_same_rows_on_both_engines(loaded, d
 
 
 @pytest.mark.parametrize("text", ["SQL joins", "sql", "databases", "python", "design",
-                                  "performance indexes", "nothing-matches-this"])
+                                  "performance indexes", "nothing-matches-this",
+                                  "data-analysis", "text-search", "pandas/matplotlib",
+                                  "query.plans", "http://sql", "SELECT,filtering"])
 def test_search_finds_the_same_published_courses_as_sqlite(loaded, db, text):
     from courselab.search import search_courses
 
