@@ -124,6 +124,13 @@ def _bench_out(out):
     if not os.access(out.parent, os.W_OK):
         raise CourselabError(f"--out {out}: the folder {out.parent} is not writable; "
                              "give a file in a folder you can write")
+    if out.exists():
+        try:  # open it as the report will (access() says yes to root, whatever the file is)
+            with open(out, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise CourselabError(f"--out {out}: cannot write it ({exc.strerror}); give a file "
+                                 "you can write") from None
 
 
 def cmd_bench(args):

@@ -200,6 +200,28 @@ def test_cli_bench_refuses_an_out_it_cannot_write_before_measuring(out, reason, 
     assert line.startswith(f"courselab bench: --out {out}: {reason}")
 
 
+def test_cli_bench_refuses_an_existing_out_it_cannot_write_before_measuring(tmp_path,
+                                                                         monkeypatch, capsys):
+    from courselab import commands
+
+    out = tmp_path / "bench.md"
+    out.write_text("last week's report")
+    real_open = open
+
+    def refuse(path, *args, **kwargs):  # an immutable file: chmod would not stop root
+        if str(path) == str(out):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(commands, "open", refuse, raising=False)
+    monkeypatch.setattr(bench, "run", lambda *args, **kwargs: pytest.fail("bench ran"))
+    assert main(["bench", "--scale", "class", "--out", str(out)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (f"courselab bench: --out {out}: cannot write it (Operation not permitted); "
+                    "give a file you can write")
+    assert out.read_text() == "last week's report"
+
+
 def test_the_plan_of_a_query_is_fresh_after_an_index_is_dropped(big):
     first = timing.query_plan(big, queries.CATALOG)
     big.execute("DROP INDEX idx_courses_catalog")
