@@ -148,3 +148,18 @@ def test_sqlite_utils_finds_no_index_as_010_declared_it(database, tmp_path):
     conn.close()
     found = _sqlite_utils_search(copy, "sql")
     assert found.returncode != 0 and "not configured for full-text search" in found.stderr
+
+
+def test_a_course_page_counts_and_links_what_references_it_by_its_id(site, database):
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        rowid, = conn.execute("SELECT rowid FROM courses WHERE id = 'c-sql'").fetchone()
+        expected = {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE course_id = 'c-sql'"
+                                    ).fetchone()[0]
+                    for t in ("sections", "course_tags", "enrollments", "reviews")}
+    page = html.unescape(_get(f"{site}/courselab/courses/{rowid}"))
+    for table, count in expected.items():
+        assert count > 0
+        assert re.search(rf'<a href="/courselab/{table}\?course_id=c-sql">\s*{count} rows?</a>'
+                         rf"\s*from course_id in {table}", page), table
