@@ -61,7 +61,10 @@ def connect(path, *, create=True, readonly=False):
         if not in_memory and not readonly:
             _use_wal(conn)
     except sqlite3.DatabaseError as exc:
-        raise DatabaseOpenError(f"{path}: cannot open as a SQLite database ({exc})") from None
+        advice = ("; the file is damaged: restore it from a backup, or save what is left with "
+                  f"`sqlite3 {path} .recover`" if "malformed" in str(exc) else "")
+        raise DatabaseOpenError(f"{path}: cannot open as a SQLite database ({exc}){advice}"
+                                ) from None
     return conn
 
 

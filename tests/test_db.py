@@ -1,5 +1,7 @@
 """Connections: pragmas on, clear errors when a file cannot be used."""
 
+import os
+
 import pytest
 
 from courselab.db import connect, exists, schema_sql, transaction
@@ -35,6 +37,19 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 100)
     with pytest.raises(DatabaseOpenError, match="cannot open as a SQLite database"):
+        connect(path)
+
+
+def test_a_database_cut_short_says_it_is_damaged_and_what_to_do(tmp_path):
+    path = tmp_path / "cut.db"
+    conn = connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 200)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    os.truncate(path, path.stat().st_size - 4096)  # a copy that stopped one page short
+    with pytest.raises(DatabaseOpenError, match=r"malformed\); the file is damaged: restore it "
+                                                r"from a backup, or save what is left with "):
         connect(path)
 
 
