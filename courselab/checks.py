@@ -2,17 +2,20 @@
 
 Each check returns its problems and says how to fix them: `--repair` for what it can
 recompute (counters, the search index), the step to take for what it cannot (orphan
-rows, schema drift, a damaged file, edited migrations). A database locked by another
-writer is reported as busy (DatabaseBusyError), never as broken.
+rows, schema drift, a damaged file, edited migrations). Repair writes only the rows that
+are wrong, and refuses to write at all on a schema with triggers or tables the migrations do
+not create (checks_schema). A database locked by another writer is waited for through the
+busy timeout, then reported as busy (DatabaseBusyError), never as broken.
 """
 
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from . import migrate, progress_counters, schema_drift
-from .db import exists, transaction
-from .errors import DatabaseBusyError, MigrationError
-from .search import to_match_query, tokenize_option
+from . import checks_fts, checks_schema, migrate, progress_counters, schema_drift
+from .checks_fts import fts_problems as fts_problems  # checks.fts_problems, as before
+from .checks_schema import migration_problems as migration_problems
+from .db import transaction
 
 EPSILON = 1e-9
 
@@ -66,9 +69,9 @@ class Result:
         return not self.problems
 
 
-def kept_counters(conn):
-    """The COUNTERS promised at this database's version (by its applied migrations)."""
-    top = migrate.current_version(conn)
+def kept_counters(conn, version=None):
+    """The COUNTERS promised at `version` (default: the highest applied migration)."""
+    top = migrate.current_version(conn) if version is None else version
     return [c for c in COUNTERS if c.since <= top]
 
 
@@ -84,10 +87,13 @@ def _same(column, truth):
             f"AND {column} - {truth} BETWEEN -{EPSILON} AND {EPSILON} END)")
 
 
-def counter_drift(conn):
-    """['course X: enrollment_count is 7, expected 2', ...] for every counter off its aggregate."""
+def counter_drift(conn, version=None):
+    """['course X: enrollment_count is 7, expected 2', ...] for every counter off its aggregate.
+
+    `version`: the database's version (see kept_counters).
+    """
     problems = []
-    counters = kept_counters(conn)
+    counters = kept_counters(conn, version)
     for table in dict.fromkeys(c.table for c in counters):
         mine = [k for k in counters if k.table == table]
         select = ", ".join(f"c.{k.column} AS f{i}, {k.truth} AS e{i}" for i, k in enumerate(mine))
@@ -112,58 +118,6 @@ def _equal(found, expected):
 
 def _shown(value):
     return value if isinstance(value, int | float) or value is None else repr(value)
-
-
-def fts_problems(conn, sample=20):
-    """Problems of courses_fts: integrity-check against courses, and sample searches.
-
-    A courses_fts that is missing is schema drift, reported by that check.
-    """
-    if not exists(conn, "courses_fts"):
-        return []
-    error = _fts_integrity_error(conn)
-    if error:
-        return [f"courses_fts does not match courses ({error})"]
-    problems = []
-    tokenize = tokenize_option(conn)
-    rows = conn.execute("SELECT id, title, rowid FROM courses WHERE is_published = 1 "
-                        "ORDER BY id LIMIT ?", (sample,))
-    for course_id, title, rowid in rows.fetchall():
-        query = to_match_query(title, tokenize) if isinstance(title, str) else None
-        # Asked for this course's rowid: a title shared by many courses cannot push it out.
-        if query and not conn.execute("SELECT 1 FROM courses_fts WHERE courses_fts MATCH ? "
-                                      "AND rowid = ?", (query, rowid)).fetchone():
-            problems.append(f"course {course_id}: search for its title {title!r} does not find it")
-    return problems
-
-
-def _fts_integrity_error(conn):
-    """FTS5's integrity-check message, or None; a read-only file is checked in a memory copy."""
-    try:
-        _fts_integrity_check(conn)
-    except sqlite3.DatabaseError as exc:
-        if exc.sqlite_errorname != "SQLITE_READONLY":
-            _raise_if_busy(exc)
-            return str(exc)
-        # integrity-check is written as an INSERT, which a read-only file refuses.
-        copy = sqlite3.connect(":memory:")
-        try:
-            conn.backup(copy)
-            _fts_integrity_check(copy)
-        except sqlite3.DatabaseError as copy_exc:
-            return str(copy_exc)
-        finally:
-            copy.close()
-    return None
-
-
-def _fts_integrity_check(conn):
-    conn.execute("SAVEPOINT fts_check")
-    try:
-        conn.execute("INSERT INTO courses_fts(courses_fts, rank) VALUES ('integrity-check', 1)")
-    finally:
-        conn.execute("ROLLBACK TO fts_check")
-        conn.execute("RELEASE fts_check")
 
 
 def foreign_key_problems(conn):
@@ -195,37 +149,55 @@ def integrity_problems(conn):
     return [] if rows == ["ok"] else rows
 
 
-def migration_problems(conn, directory=None):
-    """Applied migrations that differ from their files, and versions missing below the top."""
-    try:
-        migrations = migrate.discover(directory)
-        migrate.verify(conn, migrations)
-    except MigrationError as exc:
-        return [str(exc)]
-    recorded = migrate.applied(conn)
-    top = max(recorded, default="")
-    return [f"version {m.version} ({m.name}) is not applied but {top} is"
-            for m in migrations if m.version < top and m.version not in recorded]
+DRIFT_FIX = ("schema drift (changed outside the migrations): rebuild the database (`courselab "
+             "migrate` a new file, then load the data) or put the change in a new migration")
 
 
 def run_checks(conn, directory=None):
-    """Every invariant, as a list of Result; DatabaseBusyError if another writer holds the lock."""
-    return [
-        _result("counters equal their aggregates", REPAIR, counter_drift, conn),
-        _result("search index matches courses",
-                "search index: `courselab check --repair` rebuilds it", fts_problems, conn),
-        _result("foreign keys point at rows",
-                "orphan rows (left while foreign keys were off): delete them, or add the rows "
-                "they name; the SELECT shown finds them", foreign_key_problems, conn),
-        _result("database file is intact", "damaged file: restore it from a backup, or "
-                "rebuild it with `sqlite3 FILE .recover`", integrity_problems, conn),
-        _result("applied migrations match their files", "migrations: restore the files the "
-                "database was migrated with", migration_problems, conn, directory),
-        _result("schema matches the applied migrations", "schema drift (changed outside the "
-                "migrations): rebuild the database (`courselab migrate` a new file, then load "
-                "the data) or put the change in a new migration", schema_drift.drift, conn,
-                directory),
-    ]
+    """Every invariant, as a list of Result; DatabaseBusyError if another writer holds the lock.
+
+    Text that is not valid UTF-8 is read with its bad bytes escaped (\\xff), as drift.
+    """
+    with _readable_text(conn):
+        ref, unreadable = _reference(conn, directory)
+        fts = _result("search index matches courses", checks_fts.FIX, fts_problems, conn)
+        if any(checks_fts.BEYOND_REBUILD in p for p in fts.problems):
+            fts.fix = checks_fts.CANNOT_FIX
+        return [
+            _result("counters equal their aggregates", REPAIR, counter_drift, conn,
+                    getattr(ref, "version", None)),
+            fts,
+            _result("foreign keys point at rows",
+                    "orphan rows (left while foreign keys were off): delete them, or add the "
+                    "rows they name; the SELECT shown finds them", foreign_key_problems, conn),
+            _result("database file is intact", "damaged file: restore it from a backup, or "
+                    "rebuild it with `sqlite3 FILE .recover`", integrity_problems, conn),
+            _result("applied migrations match their files", checks_schema.FIX,
+                    migration_problems, conn, directory, ref),
+            unreadable or _result("schema matches the applied migrations", DRIFT_FIX,
+                                  schema_drift.drift, conn, directory, ref),
+        ]
+
+
+def _reference(conn, directory):
+    """(schema_drift.reference(), None), or (None, the schema check's Result saying why not)."""
+    try:
+        return schema_drift.reference(conn, directory), None
+    except sqlite3.DatabaseError as exc:
+        checks_fts.raise_if_busy(exc)
+        return None, Result("schema matches the applied migrations",
+                            [f"could not be checked: {exc}"], DRIFT_FIX)
+
+
+@contextmanager
+def _readable_text(conn):
+    """Decode TEXT with bad UTF-8 escaped (\\xff) instead of failing, for the block."""
+    before = conn.text_factory
+    conn.text_factory = lambda data: data.decode("utf-8", "backslashreplace")
+    try:
+        yield conn
+    finally:
+        conn.text_factory = before
 
 
 def _result(name, fix, check, *args):
@@ -233,44 +205,55 @@ def _result(name, fix, check, *args):
     try:
         return Result(name, check(*args), fix)
     except sqlite3.DatabaseError as exc:
-        _raise_if_busy(exc)
+        checks_fts.raise_if_busy(exc)
         return Result(name, [f"could not be checked: {exc}"], fix)
 
 
-def _raise_if_busy(exc):
-    if exc.sqlite_errorname in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc):
-        raise DatabaseBusyError("database is busy: another connection holds its write lock; "
-                                "run this again when that writer has finished") from None
-
-
 def recompute_counters(conn, counters=None):
-    """Set every kept counter to its aggregate (COUNTERS), one UPDATE per table.
+    """Set every kept counter that differs from its aggregate (COUNTERS), one UPDATE per table.
 
-    Set-wise, so it also serves a bulk load that ran with the counter triggers dropped.
+    Set-wise, so it also serves a bulk load that ran with the counter triggers dropped. Only
+    rows whose stored value is not the aggregate are written, so a trigger on them fires
+    only where a counter changes.
     """
     counters = kept_counters(conn) if counters is None else counters
     for table in dict.fromkeys(c.table for c in counters):
-        assignments = ", ".join(f"{k.column} = {k.truth}" for k in counters if k.table == table)
-        conn.execute(f"UPDATE {table} AS c SET {assignments}")
+        mine = [k for k in counters if k.table == table]
+        truths = ", ".join(f"{k.truth} AS e{i}" for i, k in enumerate(mine))
+        assignments = ", ".join(f"{k.column} = x.e{i}" for i, k in enumerate(mine))
+        wrong = " OR ".join(f"NOT {_same(f'c.{k.column}', f'x.e{i}')}"
+                            for i, k in enumerate(mine))
+        # Each aggregate computed once per row, then joined back by rowid.
+        conn.execute(f"UPDATE {table} AS c SET {assignments} FROM (SELECT c.rowid AS id, "
+                     f"{truths} FROM {table} c) AS x WHERE c.rowid = x.id AND ({wrong})")
     progress_counters.recompute(conn)
 
 
-def repair(conn):
-    """Recompute the counters and rebuild the search index in one transaction.
+def repair(conn, directory=None):
+    """Recompute the drifted counters and rebuild the search index in one transaction.
 
-    Returns a list of what changed (counter fixes found before the repair, and the rebuild).
-    What repair cannot fix (orphans, drift...) is left to run_checks() to report.
+    Returns a list of what changed (counter fixes found before the repair, and the rebuild,
+    or why the index could not be rebuilt: the counter fixes are kept then). Everything runs
+    under the write lock, waited for through the busy timeout. Raises CourselabError, having
+    changed nothing, if the schema has objects the migrations do not create (see
+    checks_schema.refuse_unsafe_drift). What repair cannot fix (orphans, a missing trigger...)
+    is left to run_checks() to report.
     """
     try:
-        changed = counter_drift(conn)
-        fts_broken = bool(fts_problems(conn))
-        with transaction(conn):
+        with _readable_text(conn), transaction(conn):
+            ref = schema_drift.reference(conn, directory)
+            checks_schema.refuse_unsafe_drift(conn, ref)
+            version = migrate.current_version(conn) if ref is None else ref.version
+            changed = counter_drift(conn, version)
+            fts_broken = bool(fts_problems(conn))
             if changed:
-                recompute_counters(conn)
+                recompute_counters(conn, kept_counters(conn, version))
             if fts_broken:  # a rebuild rewrites the whole index: only when it is wrong
-                conn.execute("INSERT INTO courses_fts(courses_fts) VALUES ('rebuild')")
-                changed.append("courses_fts rebuilt from courses")
+                error = checks_fts.rebuild(conn)
+                changed.append("courses_fts rebuilt from courses" if error is None else
+                               f"search index not rebuilt: FTS5 refuses ({error}); the "
+                               "other lines here are repaired")
     except sqlite3.OperationalError as exc:
-        _raise_if_busy(exc)
+        checks_fts.raise_if_busy(exc)
         raise
     return [f"fixed {p}" if p.startswith("course ") else p for p in changed]

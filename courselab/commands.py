@@ -66,7 +66,7 @@ def cmd_search(args):
 def cmd_check(args):
     engine, conn = _open(args)
     if args.repair:
-        for change in engine.repair(conn) or ["nothing to repair"]:
+        for change in engine.repair(conn, args.migrations) or ["nothing to repair"]:
             print(f"repair: {change}")
     results = engine.run_checks(conn, args.migrations)
     for result in results:

@@ -35,7 +35,7 @@ class Engine:
     version: Callable    # version(conn) -> '015' ('' for none)
     load: Callable       # load(conn, directory) -> {table: rows}
     run_checks: Callable  # run_checks(conn, directory) -> [checks.Result]
-    repair: Callable     # repair(conn) -> [what changed]
+    repair: Callable     # repair(conn, directory) -> [what changed]
     search: Callable     # search(conn, text, limit) -> rows (id, title, ...)
     generate: Callable   # generate(conn, scale, seed, progress) -> {table: rows}
 

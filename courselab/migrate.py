@@ -213,4 +213,4 @@ def status(conn, directory=None):
     known = {m.version for m in migrations}
     rows += [(Migration(v, name, None, None), "missing")
              for v, (name, _) in recorded.items() if v not in known]
-    return sorted(rows, key=lambda row: row[0].version)
+    return sorted(rows, key=lambda row: str(row[0].version))  # a version stored as a blob too

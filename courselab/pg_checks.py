@@ -173,8 +173,11 @@ def run_checks(conn, directory=None):
     ]
 
 
-def repair(conn):
-    """Recompute every counter from its aggregate in one transaction; return what changed."""
+def repair(conn, directory=None):
+    """Recompute every counter from its aggregate in one transaction; return what changed.
+
+    `directory` (the migrations) is SQLite's repair's, which checks the schema against them
+    first; here the counters are recomputed by what the database's own functions define."""
     changed = counter_drift(conn)
     if changed:
         with conn.transaction():

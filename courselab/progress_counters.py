@@ -122,7 +122,8 @@ def drift(conn):
 def recompute(conn):
     """Set every drifted counter and copy to its truth, set-wise.
 
-    Only rows that differ are written. Runs inside the caller's transaction. Each lesson's
+    Only rows that differ are written; the copies of an orphan enrollment are left as they
+    are. Runs inside the caller's transaction. Each lesson's
     course is looked up once into a keyed temporary table, and so is each (user, course)'s
     count of lessons done: one pass over progress, then one over enrollments in their own
     order that sets the counter and both copies (an UPDATE ... FROM would look each
@@ -159,9 +160,12 @@ _TRUTH_TABLES = (
         GROUP BY p.user_id, lc.course_id""",
 )
 # Each enrollment's counter and copies as the base tables say: {column: expression of e}.
+# The copy of an orphan (its course or user deleted while foreign keys were off) is kept: it
+# is the last record of that title or name, and the orphan's advice needs it (title and name
+# are NOT NULL, so NULL here means no parent row).
 _ENROLLMENT_TRUTHS = {
     "lessons_done": """COALESCE((SELECT d.n FROM temp.courselab_lessons_done d
                    WHERE d.user_id = e.user_id AND d.course_id = e.course_id), 0)""",
-    "course_title": "(SELECT title FROM courses WHERE id = e.course_id)",
+    "course_title": "COALESCE((SELECT title FROM courses WHERE id = e.course_id), e.course_title)",
 }
-_NAME_TRUTH = {"user_name": "(SELECT name FROM users WHERE id = e.user_id)"}
+_NAME_TRUTH = {"user_name": "COALESCE((SELECT name FROM users WHERE id = e.user_id), e.user_name)"}

@@ -185,8 +185,9 @@ def test_repair_that_fails_leaves_the_database_as_it_was(db):
     db.execute("UPDATE courses SET enrollment_count = 99 WHERE id = 'c-sql'")
     db.execute("INSERT INTO courses_fts(courses_fts, rowid, title, description) "
                "SELECT 'delete', rowid, title, description FROM courses WHERE id = 'c-perf'")
-    # Make the counter update fail after the transaction began.
-    db.execute("CREATE TRIGGER refuse BEFORE UPDATE OF lesson_count ON courses "
+    # Make the counter update fail after the transaction began (a TEMP trigger: one in the
+    # schema is drift, and repair would refuse before writing).
+    db.execute("CREATE TEMP TRIGGER refuse BEFORE UPDATE OF enrollment_count ON main.courses "
                "BEGIN SELECT RAISE(ABORT, 'refused'); END")
     before = list(db.iterdump())
     with pytest.raises(sqlite3.IntegrityError, match="refused"):
