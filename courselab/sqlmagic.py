@@ -90,7 +90,8 @@ def reload_schemas():
 
     for cached in Connection.connections.values():
         dbapi_connection = cached.internal_connection.connection.dbapi_connection
-        if dbapi_connection is not None:
+        # SQLite's only: notebook 24's %%pg keeps a PostgreSQL connection there too
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
             dbapi_connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
 
 

@@ -40,6 +40,22 @@ def test_start_with_a_server_gives_a_database_at_the_version_and_pg_cells_run_th
     pg.conn.close()
 
 
+def test_a_retry_restores_the_sqlite_database_beside_a_pg_connection(ipython, pg_cluster,
+                                                                     monkeypatch):
+    from courselab import attempts
+
+    monkeypatch.setenv("COURSELAB_PG_URL", pg_cluster.url())
+    db = workbook.start("t4", to="010")
+    pg = pg_notebook.start("t4", to="009")  # %%pg: a PostgreSQL connection beside %sql's
+    assert ipython.run_cell("%%pg\nSELECT 1 AS one").success  # its connection is open
+    copy = attempts._copy(db)
+    ipython.run_cell("%sql CREATE INDEX wrong ON courses (title)")
+    attempts._restore(db, copy)  # what re-running an answer cell does
+    assert ipython.run_cell("%sql CREATE INDEX wrong ON courses (title)").success
+    assert ipython.run_cell("%%pg\nSELECT COUNT(*) AS n FROM schema_migrations").result[0][0] == 9
+    pg.conn.close()
+
+
 def test_sqlite_stores_text_in_an_integer_column_where_postgresql_refuses_it(make_db, pg_url):
     import psycopg
 
