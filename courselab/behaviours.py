@@ -186,11 +186,11 @@ def quizzes(conn):
     for attempt, want, what in (("probe-a1", 50, "one right answer of two"),
                                 ("probe-a2", 0, "no answer at all")):
         got = _score(conn, attempt)
-        if got is None or abs(got - want) > 0.05:
+        if not isinstance(got, int | float) or abs(got - want) > 0.05:
             raise Flaw(f"the score of an attempt with {what} is {got}, not {want}")
     conn.execute("INSERT INTO questions (id, quiz_id, body) VALUES ('probe-q-3', 'probe-q', 'q')")
     got = _score(conn, "probe-a1")
-    if got is None or abs(got - 100 / 3) > 0.05:
+    if not isinstance(got, int | float) or abs(got - 100 / 3) > 0.05:
         raise Flaw(f"the score does not follow the quiz: with a third question, one right answer "
                    f"scores {got}, not 33.3")
     _accept(conn, "DELETE FROM quiz_attempts WHERE id = 'probe-a1'", (),

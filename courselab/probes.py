@@ -18,6 +18,7 @@ from . import fixtures, migrate
 from .behaviours import PROBES, Flaw
 from .db import apply_pragmas
 from .errors import ExerciseError
+from .sqlmagic import interruptible
 
 _NAMED = re.compile(r"^\s*(?:--|#)\s*probe:\s*(\w+)\s*$", re.MULTILINE | re.IGNORECASE)
 
@@ -49,10 +50,14 @@ def first_flaw(probe, path):
     if not Path(path).exists():
         return f"there is no {path} yet: run the notebook's first cell, then your design"
     conn = scratch_copy(path)
+    interruptible(conn)  # a design's trigger that never ends: Kernel > Interrupt stops it
     try:
         PROBES[probe](conn)
     except Flaw as flaw:
         return str(flaw)
+    except sqlite3.Error as exc:  # the design broke the rows the behaviours need themselves
+        return (f"the specification's behaviours could not be tried on this design: "
+                f"{type(exc).__name__}: {exc}")
     finally:
         conn.close()
     return None

@@ -6,8 +6,10 @@ answers, and the best score per user is a query over that view.
 
 import sqlite3
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 
-from .db import transaction
+from .db import exists, transaction
 from .errors import QuizError
 
 # The next number is computed inside the insert, under the write lock of the
@@ -69,6 +71,7 @@ def submit_attempt(conn, user_id, quiz_id, answers, *, attempt_id=None, submitte
     has attempt_id, user_id, quiz_id, attempt_no, correct, questions, score, passed.
     Raises QuizError, with nothing recorded, when the database refuses any part.
     """
+    _refuse_malformed(conn, user_id, quiz_id, answers, submitted_at)
     attempt_id = attempt_id or str(uuid.uuid4())
     try:
         with transaction(conn):
@@ -81,6 +84,23 @@ def submit_attempt(conn, user_id, quiz_id, answers, *, attempt_id=None, submitte
                         "the user and quiz exist and each choice belongs to its question "
                         "of this quiz") from None
     return conn.execute(SCORE, (attempt_id,)).fetchone()
+
+
+def _refuse_malformed(conn, user_id, quiz_id, answers, submitted_at):
+    """Raise QuizError, before anything is written, for what the database cannot judge."""
+    if not exists(conn, "quiz_attempts"):
+        raise QuizError("no table quiz_attempts yet: migrate to 013 first")
+    if not (isinstance(user_id, str) and isinstance(quiz_id, str)):
+        raise QuizError(f"user {user_id!r} and quiz {quiz_id!r}: give their ids as text")
+    if not isinstance(answers, Mapping):
+        raise QuizError(f"answers {answers!r}: give a dict of question id to choice id, as "
+                        "{'q-1': 'c-1a'}")
+    try:
+        if submitted_at is not None:
+            datetime.fromisoformat(submitted_at)
+    except (TypeError, ValueError):
+        raise QuizError(f"submitted_at {submitted_at!r}: give an ISO time, as "
+                        "'2024-05-01T10:00:00Z', or leave it out for now") from None
 
 
 def best_scores(conn):

@@ -9,12 +9,13 @@ the same kernel, starts the notebook over: `db` and `%sql` both get the fresh da
 
 import io
 import itertools
+import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
 from . import attempts, diagram, fixtures, migrate, sqlmagic
 from .db import connect, table_names
-from .errors import DatabaseOpenError
+from .errors import DatabaseOpenError, MigrationError
 
 MIGRATIONS = migrate.MIGRATIONS_DIR
 DATABASES = Path("databases")  # relative to the notebook's folder (the kernel's directory)
@@ -22,8 +23,18 @@ _PLAN_CALLS = itertools.count()
 _open = {}  # notebook name -> the connection start() returned, closed on a re-run
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # "05": a notebook's number, or a short name
+
+
 def database_path(name):
-    """Where notebook `name`'s database lives: databases/<name>.db (folder created)."""
+    """Where notebook `name`'s database lives: databases/<name>.db (folder created).
+
+    Raises DatabaseOpenError for a name that is not letters, digits, - and _ ("05"): one
+    with a / or .. would put the database, deleted on every start, outside databases/.
+    """
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise DatabaseOpenError(f"{name!r} is not a notebook's name: give its number as text, "
+                                'as in workbook.start("05")')
     try:
         DATABASES.mkdir(exist_ok=True)
     except OSError as exc:
@@ -49,7 +60,7 @@ def fresh_database(name, to=None, load=True):
                                     "kernel if another notebook holds it") from None
     conn = connect(path)
     migrate.migrate(conn, to=to)
-    if load:
+    if load and migrate.current_version(conn):  # before 001 there is no table to load
         fixtures.load(conn)
     return conn
 
@@ -112,7 +123,11 @@ def show_chart(fig, alt):
 
 def migration_source(version, down=False):
     """The text of a migration file, by version ('005'), for showing in a notebook."""
-    migration = next(m for m in migrate.discover() if m.version == version)
+    migration = next((m for m in migrate.discover() if m.version == version), None)
+    if migration is None:
+        known = [m.version for m in migrate.discover()]
+        raise MigrationError(f"no migration {version!r}: give its version as text of three "
+                             f"digits, {known[0]} to {known[-1]}")
     return (migration.down if down else migration.up).read_text(encoding="utf-8")
 
 
@@ -133,6 +148,10 @@ def show_migration(version, down=False, part=None):
     text = migration_source(version, down).rstrip()
     if part is not None:
         parts = migration_parts(version, down)
+        if not isinstance(part, int | slice) or isinstance(part, int) and not (
+                -len(parts) <= part < len(parts)):
+            raise MigrationError(f"part={part!r}: migration {version} has parts 0 to "
+                                 f"{len(parts) - 1} (a number, or a slice such as slice(1, 3))")
         text = "\n\n".join(parts[part] if isinstance(part, slice) else [parts[part]])
     display(Markdown(f"```sql\n{text}\n```"))
 

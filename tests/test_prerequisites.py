@@ -1,10 +1,12 @@
 """Migration 011: course prerequisites, the rules the database enforces, and their queries."""
 
+import re
 import sqlite3
 
 import pytest
 
 from courselab import migrate, prerequisites
+from courselab.errors import CourselabError
 
 CYCLE = "prerequisite cycle"
 REFUSED = "enrollment refused"
@@ -261,3 +263,19 @@ def test_update_and_replace_of_a_prerequisite_refuse_cycles_and_self_requirement
                                                                                  message):
     with pytest.raises(sqlite3.IntegrityError, match=message):
         graph.execute(sql)
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda db: prerequisites.eligible_courses(db, "nobody"), "no user 'nobody'"),
+    (lambda db: prerequisites.direct_prerequisites(db, "c-nothing"), "no course 'c-nothing'"),
+    (lambda db: prerequisites.all_prerequisites(db, ["c-sql"]), "no course ['c-sql']"),
+    (lambda db: prerequisites.missing_prerequisites(db, "u-ada", None), "no course None"),
+])
+def test_an_id_that_names_nothing_is_an_error_not_an_empty_answer(db, call, says):
+    with pytest.raises(CourselabError, match=re.escape(says) + ": give the id of one, as text"):
+        call(db)
+
+
+def test_before_011_the_questions_say_to_migrate(make_db):
+    with pytest.raises(CourselabError, match="no table course_prerequisites yet: migrate to 011"):
+        prerequisites.eligible_courses(make_db(to="010"), "u-ada")

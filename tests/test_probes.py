@@ -217,3 +217,39 @@ def test_attempt_numbering_probe_tells_a_fixed_trigger_from_the_bug(make_db, tmp
     conn.executescript(trigger)
     found = probes.first_flaw("attempt_numbering", tmp_path / "18.db")
     assert found == flaw if flaw is None else found.startswith(flaw), found
+
+
+@pytest.mark.parametrize("design, flaw", [
+    # a score the view gives as text: a flaw, not a TypeError
+    (re.sub(VIEW, "CREATE VIEW attempt_scores AS SELECT id AS attempt_id, 'fifty' AS score "
+                  "FROM quiz_attempts;", QUIZZES, flags=re.DOTALL),
+     "the score of an attempt with one right answer of two is fifty, not 50"),
+    # a design that breaks the rows the behaviours add for themselves: a verdict, not an error
+    (QUIZZES + "\nCREATE TRIGGER no_users BEFORE INSERT ON users "
+               "BEGIN SELECT RAISE(ABORT, 'no new users'); END;",
+     "the specification's behaviours could not be tried on this design: IntegrityError: "
+     "no new users"),
+])
+def test_a_design_that_breaks_the_probe_itself_gets_a_one_line_verdict(student_db, design, flaw):
+    assert probes.first_flaw("quizzes", student_db("012", design)) == flaw
+
+
+def test_a_design_whose_trigger_never_ends_can_be_interrupted(student_db):
+    import _thread
+    import threading
+
+    endless = PREREQUISITES + """
+        CREATE TRIGGER endless AFTER INSERT ON course_prerequisites BEGIN
+            SELECT COUNT(*) FROM (WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n)
+                                  SELECT x FROM n);
+        END;"""
+    path = student_db("010", endless)
+    timer = threading.Timer(2, _thread.interrupt_main)  # Kernel > Interrupt, two seconds in
+    timer.start()
+    try:
+        found = probes.first_flaw("prerequisites", path)
+    except KeyboardInterrupt:  # it came before the endless query started: not what is tested
+        pytest.fail("the interrupt came before the probe's query ran")
+    finally:
+        timer.cancel()
+    assert found is not None and found.endswith("interrupted)"), found  # a verdict, no hang

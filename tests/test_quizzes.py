@@ -1,5 +1,6 @@
 """Migrations 012-013: quizzes, attempts and answers, derived scores, and their queries."""
 
+import re
 import sqlite3
 
 import pytest
@@ -222,3 +223,23 @@ def test_an_unanswered_question_can_still_move_to_another_quiz(db):
     db.execute("UPDATE questions SET quiz_id = 'qz-joins' WHERE id = 'qn-new'")
     moved = db.execute("SELECT quiz_id FROM questions WHERE id = 'qn-new'").fetchone()[0]
     assert moved == "qz-joins"
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    ({"answers": None}, "answers None: give a dict of question id to choice id"),
+    ({"answers": ["ch-1"]}, "answers ['ch-1']: give a dict"),
+    ({"answers": {}, "submitted_at": "not a date"}, "submitted_at 'not a date': give an ISO time"),
+    ({"answers": {}, "submitted_at": 12345}, "submitted_at 12345: give an ISO time"),
+    ({"answers": {}, "user_id": ["u-ada"]}, "user ['u-ada'] and quiz"),
+])
+def test_a_malformed_attempt_is_one_line_and_records_nothing(db, kwargs, says):
+    before = db.execute("SELECT COUNT(*) FROM quiz_attempts").fetchone()[0]
+    args = {"user_id": "u-ada", "quiz_id": "qz-joins", **kwargs}
+    with pytest.raises(QuizError, match=re.escape(says)):
+        quizzes.submit_attempt(db, args.pop("user_id"), args.pop("quiz_id"), **args)
+    assert db.execute("SELECT COUNT(*) FROM quiz_attempts").fetchone()[0] == before
+
+
+def test_before_013_an_attempt_says_to_migrate(make_db):
+    with pytest.raises(QuizError, match="no table quiz_attempts yet: migrate to 013 first"):
+        quizzes.submit_attempt(make_db(to="012"), "u-ada", "qz-joins", {})

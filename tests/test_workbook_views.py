@@ -1,5 +1,6 @@
 """What the notebooks show and keep: %sql tables, the ER diagram, answer cells, retries."""
 
+import re
 import sqlite3
 from types import SimpleNamespace
 
@@ -7,8 +8,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from courselab import attempts, diagram, sqlmagic
+from courselab import attempts, diagram, migrate, sqlmagic, workbook
 from courselab.db import connect
+from courselab.errors import DatabaseOpenError, MigrationError
 
 
 def result_set(columns, rows):
@@ -104,3 +106,31 @@ def test_a_restored_copy_is_what_every_connection_to_the_wal_file_reads(tmp_path
     assert other.execute("SELECT x FROM t").fetchall() == [(1,)]
     assert live.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == []
     assert live.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize("name", ["../precious", "a/b", "", "00 ", 5, None])
+def test_a_notebook_name_that_is_not_one_is_refused_and_deletes_nothing(tmp_path, monkeypatch,
+                                                                       name):
+    (tmp_path / "nb").mkdir()
+    monkeypatch.chdir(tmp_path / "nb")  # databases/../../precious.db is tmp_path's
+    (tmp_path / "precious.db").write_text("a student's own database")
+    with pytest.raises(DatabaseOpenError, match="is not a notebook's name: give its number"):
+        workbook.start(name)
+    assert (tmp_path / "precious.db").read_text() == "a student's own database"
+
+
+@pytest.mark.parametrize("version, part, says", [
+    ("999", None, "no migration '999': give its version as text of three digits, 001 to"),
+    (11, None, "no migration 11"),
+    ("011", 99, "part=99: migration 011 has parts 0 to"),
+    ("011", "2", "part='2': migration 011 has parts 0 to"),
+])
+def test_show_migration_names_a_version_or_part_that_is_not_there(version, part, says):
+    with pytest.raises(MigrationError, match=re.escape(says)):
+        workbook.show_migration(version, part=part)
+
+
+def test_a_notebook_at_version_0_starts_with_no_fixtures_to_load(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    conn = workbook.start("t0", to="0")
+    assert migrate.current_version(conn) == ""
