@@ -7,6 +7,7 @@ with SIGKILL mid-migration or mid-load, two runners at once, a reader during a l
 import csv
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -109,6 +110,19 @@ def kill(process):
     assert process.returncode == -signal.SIGKILL
 
 
+def writing(db_path):
+    """True while another connection holds the database's write lock (its transaction is open)."""
+    probe = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
+
+
 def wal_size(db_path):
     wal = Path(f"{db_path}-wal")
     return wal.stat().st_size if wal.exists() else 0
@@ -187,8 +201,11 @@ def test_load_killed_mid_way_leaves_a_database_that_checks_and_resumes(tmp_path)
     conn.close()
     process = subprocess.Popen(courselab("load", "--db", db_path, data), cwd=tmp_path, env=ENV,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Uncommitted pages spill to the WAL as the transaction grows: the load is under way.
-    wait_for(lambda: wal_size(db_path) > 2**20, process)
+    # The load's transaction is open once it holds the write lock; a moment later it is under
+    # way, still uncommitted (60,000 users and enrollments take seconds).
+    wait_for(lambda: writing(db_path), process)
+    time.sleep(0.2)
+    assert writing(db_path), "the load committed before it could be killed"
     kill(process)
 
     conn = connect(db_path, create=False)

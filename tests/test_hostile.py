@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from courselab import cli, fixtures, migrate, prerequisites, queries
 from courselab.db import connect
-from courselab.errors import FixtureError, MigrationError
+from courselab.errors import CourselabError, FixtureError, MigrationError
 from courselab.search import search_courses
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,12 +113,20 @@ ID_FUNCTIONS = {
 }
 
 
+def _outcome(call):
+    """The rows a call returns, or the kind of error it refuses an unknown id with."""
+    try:
+        return [tuple(row) for row in call()]
+    except CourselabError as exc:  # prerequisites: "no course 'zz-unknown'", for any text
+        return type(exc).__name__
+
+
 @pytest.mark.parametrize("name", ID_FUNCTIONS)
 def test_sql_injection_through_ids_is_just_an_unknown_id_and_changes_nothing(catalog_db, name):
     before = list(catalog_db.iterdump())
-    unknown = [tuple(row) for row in ID_FUNCTIONS[name](catalog_db, "zz-unknown")]
+    unknown = _outcome(lambda: ID_FUNCTIONS[name](catalog_db, "zz-unknown"))
     for text in INJECTIONS:
-        result = [tuple(row) for row in ID_FUNCTIONS[name](catalog_db, text)]
+        result = _outcome(lambda text=text: ID_FUNCTIONS[name](catalog_db, text))
         if name == "search_courses":
             assert {row[0] for row in result} <= published(catalog_db)
         else:
