@@ -182,7 +182,12 @@ def versions(conn):
 
 def check_record(conn, migration, name, up, before):
     """Refuse unless the file added (up) or removed (down) exactly its own row."""
-    after = versions(conn)
+    refuse_wrong_record(migration, name, up, before, versions(conn))
+
+
+def refuse_wrong_record(migration, name, up, before, after):
+    """check_record's rule, on schema_migrations' {version: row} before and after the file
+    (PostgreSQL's runner reads them its own way)."""
     own = migration.version
     insert = f"INSERT INTO schema_migrations (version, name) VALUES ('{own}', '{migration.name}')"
     delete = f"DELETE FROM schema_migrations WHERE version = '{own}'"

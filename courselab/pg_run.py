@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import sqlparse
 
+from . import guards
 from .errors import MigrationError
 
 # Any constant: every courselab runner takes this one advisory lock while it migrates.
@@ -140,21 +141,9 @@ def _versions(conn):
 
 
 def _check_record(conn, migration, path, up, before):
-    """Refuse unless the file added (up) or removed (down) exactly its own row."""
-    after = _versions(conn)
-    own = migration.version
-    insert = f"INSERT INTO schema_migrations (version, name) VALUES ('{own}', '{migration.name}')"
-    delete = f"DELETE FROM schema_migrations WHERE version = '{own}'"
-    if up and (own not in after or after[own][1] != migration.name):
-        raise MigrationError(f"{path.name}: must end with {insert}")
-    if not up and own in after:
-        raise MigrationError(f"{path.name}: must end with {delete}")
-    others = sorted(v for v in before.keys() | after.keys()
-                    if v != own and before.get(v) != after.get(v))
-    if others:
-        raise MigrationError(f"{path.name}: also changes the row of version {', '.join(others)} "
-                             "in schema_migrations; a migration records only itself: "
-                             f"{insert if up else delete}")
+    """Refuse unless the file added (up) or removed (down) exactly its own row; store its
+    checksum."""
+    guards.refuse_wrong_record(migration, path.name, up, before, _versions(conn))
     if up:
         conn.execute("UPDATE schema_migrations SET checksum = %s WHERE version = %s",
                      (migration.checksum, migration.version))
