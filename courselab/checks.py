@@ -131,12 +131,13 @@ def foreign_key_problems(conn):
                  if row[0] == fk]
         columns = ", ".join(column for column, _parent_column in pairs)
         problems.append(f"{table}: {count} row(s) whose {columns} has no row in {parent} "
-                        f"(e.g. {_orphan_example(table, parent, pairs)})")
+                        f"(e.g. {orphan_example(table, parent, pairs)})")
     return problems
 
 
-def _orphan_example(table, parent, pairs):
-    """A statement that shows the orphan rows of one foreign key."""
+def orphan_example(table, parent, pairs):
+    """A statement that shows the orphan rows of one foreign key, [(column, parent column)]
+    (MATCH SIMPLE: a row with a NULL key is no orphan); also PostgreSQL's check's."""
     match = " AND ".join(f"p.{pc or 'rowid'} = t.{c}" for c, pc in pairs)
     present = " AND ".join(f"t.{c} IS NOT NULL" for c, _pc in pairs)
     return (f"SELECT * FROM {table} t WHERE {present} AND NOT EXISTS "

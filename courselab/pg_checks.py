@@ -8,7 +8,7 @@ the one they make (compared with a scratch database migrated to the same version
 """
 
 from . import migrate, postgres
-from .checks import REPAIR, Result
+from .checks import REPAIR, Result, orphan_example
 from .errors import DatabaseOpenError, MigrationError
 from .pg_counters import counter_drift, recompute_counters
 from .pg_scratch import scratch_database
@@ -52,20 +52,12 @@ def orphan_rows(conn):
     """
     problems = []
     for table, parent, columns, parent_columns in conn.execute(FOREIGN_KEYS).fetchall():
-        example = _orphan_select(table, parent, list(zip(columns, parent_columns, strict=True)))
+        example = orphan_example(table, parent, list(zip(columns, parent_columns, strict=True)))
         count = conn.execute(f"SELECT COUNT(*) FROM ({example}) AS o").fetchone()[0]
         if count:
             problems.append(f"{table}: {count} row(s) whose {', '.join(columns)} has no row in "
                             f"{parent} (e.g. {example})")
     return problems
-
-
-def _orphan_select(table, parent, pairs):
-    """A statement that shows the orphan rows of one foreign key (MATCH SIMPLE: no NULL)."""
-    present = " AND ".join(f"t.{column} IS NOT NULL" for column, _ in pairs)
-    match = " AND ".join(f"p.{parent_column} = t.{column}" for column, parent_column in pairs)
-    return (f"SELECT * FROM {table} t WHERE {present} AND NOT EXISTS "
-            f"(SELECT 1 FROM {parent} p WHERE {match})")
 
 
 def foreign_key_problems(conn):
