@@ -141,6 +141,17 @@ def _read_rows(path):
         raise FixtureError(f"{path.name}:{reader.line_num}: malformed CSV ({exc})") from None
 
 
+def refuse_header(path, table, header, columns):
+    """Refuse a header naming a column not in `columns` (the table's), or one twice (also
+    PostgreSQL's loader's)."""
+    unknown = [name for name in header if name not in columns]
+    if unknown:
+        raise FixtureError(f"{path.name}:1: unknown column {unknown[0]!r} for table {table} "
+                           f"(it has: {', '.join(columns)})")
+    if len(set(header)) != len(header):
+        raise FixtureError(f"{path.name}:1: a column is named twice in the header")
+
+
 def _load_file(conn, table, path):
     rows = _read_rows(path)
     header = next(rows)
@@ -168,13 +179,8 @@ def _load_file(conn, table, path):
 
 
 def _check_header(conn, path, table, header):
-    columns = [row[1] for row in conn.execute(f"PRAGMA table_info('{table}')")]
-    unknown = [name for name in header if name not in columns]
-    if unknown:
-        raise FixtureError(f"{path.name}:1: unknown column {unknown[0]!r} for table {table} "
-                           f"(it has: {', '.join(columns)})")
-    if len(set(header)) != len(header):
-        raise FixtureError(f"{path.name}:1: a column is named twice in the header")
+    refuse_header(path, table, header, [row[1] for row in conn.execute(
+        f"PRAGMA table_info('{table}')")])
     computed = [c.column for c in kept_counters(conn) if c.table == table]
     if progress_counters.kept(conn):
         computed += sorted(column for owner, column in progress_counters.COLUMNS if owner == table)

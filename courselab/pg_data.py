@@ -12,6 +12,7 @@ from pathlib import Path
 from . import postgres
 from .errors import CourselabError, FixtureError
 from .fixtures import _read_rows as read_rows  # SQLite's reader: the same lines, the same errors
+from .fixtures import refuse_header
 from .pg_checks import repair as repair  # the checks' entry points, where engines look for them
 from .pg_checks import run_checks as run_checks
 from .pg_checks import schema as schema
@@ -76,15 +77,9 @@ def _copy_file(conn, table, path):
 
 def _check_header(conn, path, table, header):
     """Refuse, as SQLite's loader does, a header naming a column the table does not have."""
-    columns = [name for (name,) in conn.execute(
+    refuse_header(path, table, header, [name for (name,) in conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-        "current_schema() AND table_name = %s ORDER BY ordinal_position", (table,))]
-    unknown = [name for name in header if name not in columns]
-    if unknown:
-        raise FixtureError(f"{path.name}:1: unknown column {unknown[0]!r} for table {table} "
-                           f"(it has: {', '.join(columns)})")
-    if len(set(header)) != len(header):
-        raise FixtureError(f"{path.name}:1: a column is named twice in the header")
+        "current_schema() AND table_name = %s ORDER BY ordinal_position", (table,))])
 
 
 # One tsquery: the words, each read by plainto_tsquery (never syntax), joined by AND; a word
