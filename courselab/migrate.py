@@ -23,8 +23,14 @@ from .migration_run import run as run_file
 
 def verify(conn, migrations):
     """Raise MigrationError if applied migrations are unknown, renamed or edited since."""
+    refuse_changed(applied(conn), migrations, Migration.matches)
+
+
+def refuse_changed(recorded, migrations, matches):
+    """verify's rule on {version: (name, checksum)}; `matches(migration, checksum)` says
+    whether a stored checksum is the file's (PostgreSQL's runner stores only today's kind)."""
     by_version = {m.version: m for m in migrations}
-    for version, (name, checksum) in applied(conn).items():
+    for version, (name, checksum) in recorded.items():
         migration = by_version.get(version)
         if migration is None:
             raise MigrationError(f"version {version} ({name}) is applied but has no file; "
@@ -32,7 +38,7 @@ def verify(conn, migrations):
         if name != migration.name:
             raise MigrationError(f"{migration.up.name}: version {version} was applied as "
                                  f"{version}_{name}.sql; give the file its old name back")
-        if checksum is not None and not migration.matches(checksum):
+        if checksum is not None and not matches(migration, checksum):
             raise MigrationError(f"{migration.up.name} was edited after it was applied; restore "
                                  "it and put the change in a new migration")
 

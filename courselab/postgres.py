@@ -45,18 +45,8 @@ def connect(url):
 
 def verify(conn, migrations):
     """Refuse applied migrations that are unknown, renamed or edited since (as migrate.verify)."""
-    by_version = {m.version: m for m in migrations}
-    for version, (name, checksum) in applied(conn).items():
-        migration = by_version.get(version)
-        if migration is None:
-            raise MigrationError(f"version {version} ({name}) is applied but has no file; "
-                                 "restore its file or roll back with the migrations that had it")
-        if name != migration.name:
-            raise MigrationError(f"{migration.up.name}: version {version} was applied as "
-                                 f"{version}_{name}.sql; give the file its old name back")
-        if checksum is not None and checksum != migration.checksum:
-            raise MigrationError(f"{migration.up.name} was edited after it was applied; restore "
-                                 "it and put the change in a new migration")
+    migrate.refuse_changed(applied(conn), migrations,
+                           lambda migration, checksum: checksum == migration.checksum)
 
 
 def current_version(conn):
