@@ -145,6 +145,27 @@ def pg_url(make_pg_url):
     return make_pg_url()
 
 
+@pytest.fixture
+def pg(pg_url):
+    """A connection to a new, empty PostgreSQL database."""
+    from courselab import postgres
+
+    conn = postgres.connect(pg_url)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def loaded(make_pg_url):
+    """A PostgreSQL database at the newest version with the fixtures (a copy of one built per
+    session)."""
+    from courselab import postgres
+
+    conn = postgres.connect(make_pg_url(load=True))
+    yield conn
+    conn.close()
+
+
 def table_objects(conn, table):
     """[(type, name, sql)] of the indexes and triggers of `table`, by type and name."""
     return conn.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "

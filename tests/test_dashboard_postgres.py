@@ -8,13 +8,6 @@ from courselab import dashboard, fixtures, generate, pg_data, pg_generate, postg
 from courselab.cli import main
 
 
-@pytest.fixture
-def pg(pg_url):
-    conn = postgres.connect(pg_url)
-    yield conn
-    conn.close()
-
-
 def _values(rows):
     """Rows as tuples of plain values (PostgreSQL's NUMERIC compared as floats)."""
     return [tuple(float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v

@@ -18,21 +18,6 @@ def _head():
     return migrate.discover(PG_MIGRATIONS)[-1].version
 
 
-@pytest.fixture
-def pg(pg_url):
-    conn = postgres.connect(pg_url)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def loaded(make_pg_url):
-    """A database at the newest version with the fixtures (a copy of one built per session)."""
-    conn = postgres.connect(make_pg_url(load=True))
-    yield conn
-    conn.close()
-
-
 def _copy_migrations(tmp_path, upto=None):
     target = tmp_path / "pg_migrations"
     target.mkdir()

@@ -15,21 +15,6 @@ from tests.test_postgres import _copy_migrations
 
 
 @pytest.fixture
-def loaded(make_pg_url):
-    """A database at the newest version with the fixtures (a copy of one built per session)."""
-    conn = postgres.connect(make_pg_url(load=True))
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def pg(pg_url):
-    conn = postgres.connect(pg_url)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
 def role(pg_cluster):
     """role(name, *options) -> a new login role, dropped (with its grants) after the test."""
     made = []
