@@ -32,6 +32,7 @@ OUTPUT_CAP = 2**20  # characters of output kept per cell: a verdict is one line
 PROBE_SECONDS = 10  # how long an interrupted kernel has to answer a trivial cell
 MAX_RESTARTS = 3
 STARTUP_SECONDS = 60
+START_ATTEMPTS = 3
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Kernel:
         self.limits, self.timeout, self.scratch = limits, timeout, scratch
         self.history = []  # sources of the cells that completed, to replay after a restart
         self.restarts = 0
+        self.launches = 0  # kernels started, each with a connection file of its own
         self.client = None
 
     def __enter__(self):
@@ -89,7 +91,11 @@ class Kernel:
         self.work.mkdir()
         self.home.mkdir()
         self.specs = sandbox.write_kernel_spec(self.folder / "kernels", *self.limits)
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         return self
 
     def __exit__(self, *_exc):
@@ -97,10 +103,24 @@ class Kernel:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _start(self):
+        """Start a kernel; one that dies or does not answer is started again, up to
+        START_ATTEMPTS times: no student code has run yet, so the cause is not the notebook's
+        (e.g. a port jupyter_client chose was taken by another process before the kernel
+        bound it)."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self._launch()
+            except RuntimeError:
+                self._stop()
+                if attempt == START_ATTEMPTS:
+                    raise
+
+    def _launch(self):
+        self.launches += 1
         # Its connection file too goes in the folder, removed even if this process is killed.
         manager = AsyncKernelManager(
             kernel_name=sandbox.KERNEL_NAME,
-            connection_file=str(self.folder / f"connection-{self.restarts}.json"),
+            connection_file=str(self.folder / f"connection-{self.launches}.json"),
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.specs)]))
         self.client = _CappedClient(nbformat.v4.new_notebook(), km=manager,
                                     timeout=self.timeout, allow_errors=True,

@@ -38,11 +38,18 @@ class Kernel:
         startup.profile(ipython_dir)
         env = {**os.environ, "PYTHONPATH": str(REPO), "IPYTHONDIR": str(ipython_dir)}
         env.pop("MPLBACKEND", None)
-        self.manager = KernelManager(kernel_name="python3")  # this venv's ipykernel
-        self.manager.start_kernel(cwd=str(cwd), env=env)
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
+        for attempt in range(3):  # a port chosen for it can be taken before it binds it
+            self.manager = KernelManager(kernel_name="python3")  # this venv's ipykernel
+            self.manager.start_kernel(cwd=str(cwd), env=env)
+            self.client = self.manager.client()
+            self.client.start_channels()
+            try:
+                self.client.wait_for_ready(timeout=60)
+                return
+            except RuntimeError:
+                self.close()
+                if attempt == 2:
+                    raise
 
     def run(self, code, cell_id=None, timeout=120):
         """Run one cell; return its outputs as dicts {kind, text | data | ename, evalue}."""

@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -357,6 +358,46 @@ def test_graded_code_runs_with_a_clean_environment_and_limits(monkeypatch):
     assert seen["home"].startswith(str(folder)) and seen["cwd"].startswith(str(folder))
     assert seen["limits"] == [123, 3000 * 2**20, 77 * 2**20]
     assert not folder.exists()  # removed once graded
+
+
+def test_a_kernel_that_dies_before_answering_is_started_again(monkeypatch):
+    # The first kernel is told to bind a port another process holds (the race jupyter_client
+    # leaves between choosing a free port and the kernel binding it): it dies at once.
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    launched = []
+
+    class FirstOnATakenPort(grade_kernel.AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if not launched:
+                self.cache_ports, self.shell_port = False, taken.getsockname()[1]
+            launched.append(self)
+
+    monkeypatch.setattr(grade_kernel, "AsyncKernelManager", FirstOnATakenPort)
+    with taken, grade_kernel.Kernel((60, 4000, 100), timeout=30) as kernel:
+        answered = kernel.run("print(6 * 7)")
+    assert len(launched) == 2 and kernel.restarts == 0
+    assert answered.status == "ok" and answered.text == "42\n"
+
+
+def test_a_kernel_that_never_starts_is_the_notebooks_error_after_three_attempts(monkeypatch):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+
+    class AlwaysOnATakenPort(grade_kernel.AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.cache_ports, self.shell_port = False, taken.getsockname()[1]
+
+    monkeypatch.setattr(grade_kernel, "AsyncKernelManager", AlwaysOnATakenPort)
+    kernel = grade_kernel.Kernel((60, 4000, 100), timeout=30)
+    with taken, pytest.raises(RuntimeError, match="died"), kernel:
+        pass
+    assert kernel.launches == grade_kernel.START_ATTEMPTS
+    assert not kernel.folder.exists()  # removed though the kernel never started
 
 
 def test_the_kernel_limits_stop_a_huge_file_and_a_cpu_hog():
