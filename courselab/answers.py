@@ -37,13 +37,13 @@ def _environment(name, value):
 
 def record_notebook(path):
     """Execute one instructor notebook in a temporary folder; return its recorded answers."""
-    from nbclient import NotebookClient
+    from .kernel_start import SteadyClient
 
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
         records = Path(tmp) / "answers.jsonl"
         with _environment(exercises.RECORD_ENV, str(records)):
-            NotebookClient(nb, timeout=600, kernel_name="python3",
+            SteadyClient(nb, timeout=600, kernel_name="python3",
                            resources={"metadata": {"path": tmp}}).execute()
         lines = records.read_text(encoding="utf-8").splitlines() if records.exists() else []
     return [dict(json.loads(line), notebook=path.name) for line in lines]

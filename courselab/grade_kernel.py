@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
-from . import sandbox
+from . import kernel_start, sandbox
 
 # nbclient logs a timeout as an error, and asyncio a poller left waiting on a stopped channel
 # ("Task exception was never retrieved"): both are expected here, and the verdict says it.
@@ -32,7 +32,6 @@ OUTPUT_CAP = 2**20  # characters of output kept per cell: a verdict is one line
 PROBE_SECONDS = 10  # how long an interrupted kernel has to answer a trivial cell
 MAX_RESTARTS = 3
 STARTUP_SECONDS = 60
-START_ATTEMPTS = 3
 
 
 @dataclass
@@ -104,15 +103,14 @@ class Kernel:
 
     def _start(self):
         """Start a kernel; one that dies or does not answer is started again, up to
-        START_ATTEMPTS times: no student code has run yet, so the cause is not the notebook's
-        (e.g. a port jupyter_client chose was taken by another process before the kernel
-        bound it)."""
-        for attempt in range(1, START_ATTEMPTS + 1):
+        kernel_start.ATTEMPTS kernels: no student code has run yet, so the cause is not the
+        notebook's (see kernel_start)."""
+        for attempt in range(1, kernel_start.ATTEMPTS + 1):
             try:
                 return self._launch()
             except RuntimeError:
                 self._stop()
-                if attempt == START_ATTEMPTS:
+                if attempt == kernel_start.ATTEMPTS:
                     raise
 
     def _launch(self):

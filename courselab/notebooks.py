@@ -99,12 +99,12 @@ def _with_ids(nb):
 
 
 def execute(paths):
-    from nbclient import NotebookClient
+    from .kernel_start import SteadyClient
 
     for path in paths:
         print(f"executing {path.name}", flush=True)
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+        SteadyClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         for cell in nb.cells:
             cell.metadata.pop("execution", None)

@@ -28,6 +28,9 @@ def bin_dir():
     return Path(initdb).resolve().parent if initdb else None
 
 
+PORT_ATTEMPTS = 3
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -81,17 +84,31 @@ class Cluster:
             os.chmod(self.folder, 0o755)
         self._run("initdb", "-D", self.data, "-A", "trust", "-U", self.user, "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={self.root} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        self._run("pg_ctl", "-D", self.data, "-o", options, "-l", self.root / "log",
-                  "-w", "start")
+        self._listen()
         if owner is not None:
             stop = self._command("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
             subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(owner), str(self.folder),
                               *stop], start_new_session=True, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
+
+    def _listen(self):
+        """Start the server on a free port. The port is free when chosen, but another process
+        can take it before the server binds it: then the server starts on another one, up to
+        PORT_ATTEMPTS times."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+                       f"-c unix_socket_directories={self.root} -c fsync=off "
+                       "-c synchronous_commit=off -c full_page_writes=off")
+            (self.root / "log").unlink(missing_ok=True)  # pg_ctl appends: this attempt's
+            try:
+                return self._run("pg_ctl", "-D", self.data, "-o", options,
+                                 "-l", self.root / "log", "-w", "start")
+            except subprocess.CalledProcessError:
+                log = (self.root / "log").read_text(encoding="utf-8", errors="replace")
+                if attempt == PORT_ATTEMPTS or "Address already in use" not in log:
+                    raise
+                self.port = _free_port()
 
     def stop(self):
         """Stop the server and delete its folder."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from courselab import fixtures, migrate
+from courselab import fixtures, kernel_start, migrate
 from courselab.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,6 +21,29 @@ REPO = Path(__file__).resolve().parent.parent
 settings.register_profile("quick", deadline=None, max_examples=50, stateful_step_count=30)
 settings.register_profile("long", deadline=None, max_examples=1000, stateful_step_count=60)
 settings.load_profile(os.environ.get("COURSELAB_HYPOTHESIS_PROFILE", "quick"))
+
+
+def _start_nbval_kernels_steadily():
+    """nbval starts each notebook's kernel once, over TCP ports another kernel starting at the
+    same time can be handed too; one that dies as it starts is started again, as courselab's
+    own kernels are (courselab.kernel_start). A cell's failure is never retried."""
+    from nbval import kernel as nbval_kernel
+
+    start = nbval_kernel.start_new_kernel
+
+    @functools.wraps(start)
+    def start_steadily(*args, **kwargs):
+        for attempt in range(1, kernel_start.ATTEMPTS + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError:  # nbval has stopped that kernel already
+                if attempt == kernel_start.ATTEMPTS:
+                    raise
+
+    nbval_kernel.start_new_kernel = start_steadily
+
+
+_start_nbval_kernels_steadily()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client import KernelManager
 
-from courselab import startup
+from courselab import kernel_start, startup
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ class Kernel:
         startup.profile(ipython_dir)
         env = {**os.environ, "PYTHONPATH": str(REPO), "IPYTHONDIR": str(ipython_dir)}
         env.pop("MPLBACKEND", None)
-        for attempt in range(3):  # a port chosen for it can be taken before it binds it
+        for attempt in range(1, kernel_start.ATTEMPTS + 1):  # see courselab.kernel_start
             self.manager = KernelManager(kernel_name="python3")  # this venv's ipykernel
             self.manager.start_kernel(cwd=str(cwd), env=env)
             self.client = self.manager.client()
@@ -48,7 +48,7 @@ class Kernel:
                 return
             except RuntimeError:
                 self.close()
-                if attempt == 2:
+                if attempt == kernel_start.ATTEMPTS:
                     raise
 
     def run(self, code, cell_id=None, timeout=120):

@@ -48,25 +48,40 @@ def _free_port():
 @pytest.fixture(scope="module")
 def site(database):
     """Base URL of a running Datasette serving `database` as `make browse` does."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [BROWSE_BIN / "datasette", "serve", database, "--metadata", "browse/metadata.yml",
-         "--plugins-dir", "browse/plugins", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    log = database.parent / "datasette.log"
+    for _attempt in range(3):  # the free port can be taken before the server binds it
+        port = _free_port()
+        with open(log, "w") as out:  # a file, not a pipe nobody reads while it runs
+            server = subprocess.Popen(
+                [BROWSE_BIN / "datasette", "serve", database, "--metadata",
+                 "browse/metadata.yml", "--plugins-dir", "browse/plugins",
+                 "--host", "127.0.0.1", "--port", str(port)],
+                cwd=REPO, stdout=subprocess.DEVNULL, stderr=out)
+        base = f"http://127.0.0.1:{port}"
+        if _answers(server, base + "/-/versions.json"):
+            break
+        server.terminate()
+        server.wait(timeout=10)
+    else:
+        pytest.fail(f"datasette did not start: {log.read_text()[-300:]}")
     try:
-        for _ in range(300):
-            if server.poll() is not None:
-                pytest.fail(f"datasette stopped: {server.stderr.read()[-300:]}")
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
         yield base
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _answers(server, url):
+    """True once the server answers `url`; False if it ended first or took 30 s."""
+    for _ in range(300):
+        if server.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def _get(url):

@@ -64,9 +64,9 @@ def run(*args, cwd=REPO, stdin=None, env=None):
 
 def execute(nb, folder, answers_file, store_history=True):
     """Run a notebook in a kernel, checks reading `answers_file`; return it with outputs."""
-    from nbclient import NotebookClient
+    from courselab.kernel_start import SteadyClient
 
-    class Client(NotebookClient):
+    class Client(SteadyClient):
         async def async_execute_cell(self, cell, cell_index, execution_count=None, **_):
             return await super().async_execute_cell(cell, cell_index, execution_count,
                                                     store_history=store_history)

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from courselab import grade, grade_kernel, grade_report
+from courselab import grade, grade_kernel, grade_report, kernel_start
 from courselab.cli import main
 from courselab.grade_bench import WRONG_SQL, answered, blank, solved, write
 
@@ -396,7 +396,7 @@ def test_a_kernel_that_never_starts_is_the_notebooks_error_after_three_attempts(
     kernel = grade_kernel.Kernel((60, 4000, 100), timeout=30)
     with taken, pytest.raises(RuntimeError, match="died"), kernel:
         pass
-    assert kernel.launches == grade_kernel.START_ATTEMPTS
+    assert kernel.launches == kernel_start.ATTEMPTS
     assert not kernel.folder.exists()  # removed though the kernel never started
 
 

@@ -1,14 +1,16 @@
 """The platform on a real PostgreSQL server: the runner's rules, COPY loading, the queries.
 
-The server is a throwaway cluster started by tests/pgserver.py (skipped, with a line
+The server is a throwaway cluster started by courselab/pgserver.py (skipped, with a line
 saying how to enable it, where PostgreSQL is not installed; under CI it must run).
 """
 
+import socket
 import threading
 
+import psycopg
 import pytest
 
-from courselab import migrate, pg_data, postgres, progress_counters, queries
+from courselab import migrate, pg_data, pgserver, postgres, progress_counters, queries
 from courselab.errors import MigrationError
 
 PG_MIGRATIONS = postgres.MIGRATIONS_DIR
@@ -25,6 +27,23 @@ def _copy_migrations(tmp_path, upto=None):
         if upto is None or path.name[:3] <= upto:
             (target / path.name).write_bytes(path.read_bytes())
     return target
+
+
+def test_a_server_whose_port_is_taken_before_it_binds_it_starts_on_another(pg_cluster,
+                                                                        monkeypatch):
+    free_port = pgserver._free_port
+    with socket.socket() as held:  # another program takes the port once it was chosen
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        ports = iter([held.getsockname()[1]])
+        monkeypatch.setattr(pgserver, "_free_port", lambda: next(ports, None) or free_port())
+        cluster = pgserver.Cluster().start()
+        try:
+            assert cluster.port != held.getsockname()[1]
+            with psycopg.connect(cluster.url()) as conn:
+                assert conn.execute("SELECT 6 * 7").fetchone() == (42,)
+        finally:
+            cluster.stop()
 
 
 def test_every_sqlite_migration_has_a_postgresql_twin_with_the_same_number_and_name():

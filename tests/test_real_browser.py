@@ -100,7 +100,7 @@ def lab(tmp_path_factory):
     root = tmp / "root"
     copy_notebooks("notebooks", root / "notebooks")
     copy_notebooks("student", root / "student")
-    port, token = _free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
            "IPYTHONDIR": str(tmp / "ipython"), "JUPYTER_CONFIG_DIR": str(tmp / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTER_DATA_DIR": str(tmp / "data"),
@@ -118,29 +118,47 @@ def lab(tmp_path_factory):
                     *map(str, sorted(root.glob("*/*.ipynb")))], env=env, check=True,
                    capture_output=True)
     log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed below, after the server)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--allow-root"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    for _attempt in range(3):  # the free port can be taken before the server binds it
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+             f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+             f"--ServerApp.root_dir={root}", "--allow-root"],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        if _answers(server, f"{base}/api/status", token):
+            break
+        _stop(server)
+    else:
+        log.close()
+        pytest.fail("JupyterLab did not start: " + (tmp / "server.log").read_text()[-300:])
     try:
-        for _ in range(120):
-            try:
-                _get(f"{base}/api/status", token)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start: " + (tmp / "server.log").read_text()[-300:])
         yield base, token
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
         log.close()
+
+
+def _stop(server):
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _answers(server, url, token):
+    """True once the server answers `url`; False if it ended first or took a minute."""
+    for _ in range(120):
+        if server.poll() is not None:
+            return False
+        try:
+            _get(url, token)
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
 
 
 @pytest.fixture(scope="module")

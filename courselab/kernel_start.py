@@ -1,0 +1,37 @@
+"""Starting a Jupyter kernel again when it dies before it answers.
+
+jupyter_client chooses a kernel's TCP ports by binding port 0 and letting go; the kernel binds
+them a moment later. Another process starting a kernel at the same time can be handed the same
+port, and one of the two kernels then exits ("Address already in use"), which its client reports
+as "Kernel died before replying to kernel_info". No cell has run then, so starting it again is
+safe: every notebook courselab executes, and every kernel the grader starts, is started up to
+ATTEMPTS times.
+"""
+
+import atexit
+
+from nbclient import NotebookClient
+
+ATTEMPTS = 3
+
+
+class SteadyClient(NotebookClient):
+    """A NotebookClient whose kernel, if it dies or does not answer as it starts, is started
+    again (up to ATTEMPTS kernels)."""
+
+    async def async_start_new_kernel(self, **kwargs):
+        self.start_kwargs = kwargs  # cwd, env: the same for a kernel started again
+        await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await super().async_start_new_kernel_client()
+            except RuntimeError:
+                if attempt == ATTEMPTS:
+                    # nbclient would shut down at exit the kernel it has already shut down
+                    atexit.unregister(self._cleanup_kernel)
+                    raise
+            # nbclient has shut that kernel down and let go of its manager: a new one
+            self.km = self.create_kernel_manager()
+            await self.async_start_new_kernel(**self.start_kwargs)

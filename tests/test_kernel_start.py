@@ -1,0 +1,69 @@
+"""A kernel that dies as it starts is started again: courselab's notebook runs, nbval's.
+
+The kernel is made to die the way it does under load: one of its ports is already taken by
+another process when it binds it ("Address already in use").
+"""
+
+import socket
+
+import nbformat
+import pytest
+from jupyter_client import AsyncKernelManager, KernelManager
+from nbval import kernel as nbval_kernel
+
+from courselab import kernel_start
+
+
+@pytest.fixture
+def taken_port():
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        yield held.getsockname()[1]
+
+
+def on_taken_port(base, port, dying):
+    """A kernel manager class whose first `dying` kernels are told to bind `port`."""
+    made = []
+
+    class Manager(base):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if len(made) < dying:
+                self.cache_ports, self.shell_port = False, port
+            made.append(self)
+
+    return Manager, made
+
+
+def notebook():
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+
+
+def test_a_notebook_whose_kernel_dies_as_it_starts_runs_on_a_new_kernel(taken_port, tmp_path):
+    manager, made = on_taken_port(AsyncKernelManager, taken_port, dying=1)
+    nb = notebook()
+    kernel_start.SteadyClient(nb, kernel_name="python3", kernel_manager_class=manager,
+                              resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert len(made) == 2
+    assert nb.cells[0].outputs[0]["text"] == "42\n"
+
+
+def test_a_kernel_that_never_starts_is_an_error_after_the_last_attempt(taken_port, tmp_path):
+    manager, made = on_taken_port(AsyncKernelManager, taken_port, dying=kernel_start.ATTEMPTS)
+    with pytest.raises(RuntimeError, match="died|respond"):
+        kernel_start.SteadyClient(notebook(), kernel_name="python3", startup_timeout=30,
+                                  kernel_manager_class=manager).execute()
+    assert len(made) == kernel_start.ATTEMPTS
+
+
+def test_nbval_starts_a_notebooks_kernel_again_when_it_dies_as_it_starts(taken_port,
+                                                                         monkeypatch):
+    manager, made = on_taken_port(KernelManager, taken_port, dying=1)
+    monkeypatch.setattr(nbval_kernel, "KernelManager", manager)
+    km, kc = nbval_kernel.start_new_kernel(kernel_name=nbval_kernel.CURRENT_ENV_KERNEL_NAME)
+    try:
+        assert len(made) == 2 and km.is_alive()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
