@@ -14,11 +14,19 @@ class Flaw(Exception):
 
 # -- Running SQL on the scratch copy ---------------------------------------------------------
 
+def interrupted(exc):
+    """True if `exc` is a statement stopped by Kernel > Interrupt (sqlmagic.interruptible)."""
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT
+
+
 def _refused(conn, sql, params=()):
-    """True if the database refuses the statement (it is undone either way it went)."""
+    """True if the database refuses the statement (it is undone either way it went). A
+    statement stopped by Kernel > Interrupt is not a refusal: its error goes on."""
     try:
         conn.execute(sql, params)
-    except sqlite3.DatabaseError:
+    except sqlite3.DatabaseError as exc:
+        if interrupted(exc):
+            raise
         return True
     return False
 
@@ -28,6 +36,8 @@ def _accept(conn, sql, params, flaw):
     try:
         conn.execute(sql, params)
     except sqlite3.DatabaseError as exc:
+        if interrupted(exc):
+            raise
         raise Flaw(f"{flaw} (the database said: {exc})") from None
 
 

@@ -15,11 +15,13 @@ import tempfile
 from pathlib import Path
 
 from . import fixtures, migrate
-from .behaviours import PROBES, Flaw
+from .behaviours import PROBES, Flaw, interrupted
 from .db import apply_pragmas
 from .errors import ExerciseError
 from .sqlmagic import interruptible
 
+INTERRUPTED = ("the check was stopped by Kernel > Interrupt before it had tried every behaviour: "
+               "if it never ended, look for a trigger or view of your design that never ends")
 _NAMED = re.compile(r"^\s*(?:--|#)\s*probe:\s*(\w+)\s*$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -56,6 +58,8 @@ def first_flaw(probe, path):
     except Flaw as flaw:
         return str(flaw)
     except sqlite3.Error as exc:  # the design broke the rows the behaviours need themselves
+        if interrupted(exc):
+            return INTERRUPTED
         return (f"the specification's behaviours could not be tried on this design: "
                 f"{type(exc).__name__}: {exc}")
     finally:

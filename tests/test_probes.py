@@ -252,4 +252,25 @@ def test_a_design_whose_trigger_never_ends_can_be_interrupted(student_db):
         pytest.fail("the interrupt came before the probe's query ran")
     finally:
         timer.cancel()
-    assert found is not None and found.endswith("interrupted)"), found  # a verdict, no hang
+    assert found == probes.INTERRUPTED  # a verdict, no hang
+
+
+@pytest.mark.parametrize("stopped", [0, 1, 3])  # a statement to accept, two to refuse
+def test_an_interrupt_during_any_statement_of_a_probe_ends_the_check(student_db, monkeypatch,
+                                                                    stopped):
+    # Kernel > Interrupt while an earlier statement runs (one the design must refuse, or
+    # accept) stops the check there: never taken as the refusal, never a hang on the next one.
+    path = student_db("010", PREREQUISITES)
+    real, started = probes.scratch_copy, []
+
+    def interrupted_at_statement(source):
+        conn = real(source)
+        conn.set_trace_callback(lambda sql: started.append(sql) if sql.upper().startswith(
+            "INSERT INTO COURSE_PREREQUISITES") else None)
+        # what the progress handler does with a pending KeyboardInterrupt: stop the statement
+        conn.set_progress_handler(lambda: len(started) == stopped + 1, 1)
+        return conn
+
+    monkeypatch.setattr(probes, "scratch_copy", interrupted_at_statement)
+    monkeypatch.setattr(probes, "interruptible", lambda conn: None)
+    assert probes.first_flaw("prerequisites", path) == probes.INTERRUPTED
