@@ -39,14 +39,22 @@ def _free_port():
 
 # Run by a watchdog process: once the owner has ended, however it ended (a kernel killed by
 # its client, a test run interrupted), stop the server and delete its folder.
+# An owner that has ended but is not yet reaped (a zombie, e.g. when its parent died too and
+# the container's first process does not reap) has ended as well.
 _WATCHDOG = """
 import os, shutil, subprocess, sys, time
 owner, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-while True:
+def ended():
     try:
         os.kill(owner, 0)
     except ProcessLookupError:
-        break
+        return True
+    try:
+        with open(f"/proc/{owner}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+while not ended():
     time.sleep(1)
 subprocess.run(stop, capture_output=True)
 shutil.rmtree(folder, ignore_errors=True)

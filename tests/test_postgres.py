@@ -5,7 +5,10 @@ saying how to enable it, where PostgreSQL is not installed; under CI it must run
 """
 
 import socket
+import subprocess
+import sys
 import threading
+import time
 
 import psycopg
 import pytest
@@ -44,6 +47,25 @@ def test_a_server_whose_port_is_taken_before_it_binds_it_starts_on_another(pg_cl
                 assert conn.execute("SELECT 6 * 7").fetchone() == (42,)
         finally:
             cluster.stop()
+
+
+@pytest.mark.parametrize("reaped", [True, False])
+def test_a_server_stops_and_its_folder_goes_once_its_owner_has_ended(pg_cluster, reaped):
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    cluster = pgserver.Cluster().start(owner=owner.pid)
+    owner.kill()
+    if reaped:
+        owner.wait()  # else a zombie until the end of the test: ended, not yet reaped
+    try:
+        for _ in range(300):
+            if not cluster.folder.exists():
+                break
+            time.sleep(0.1)
+        assert not cluster.folder.exists()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(cluster.url(), connect_timeout=5)
+    finally:
+        owner.wait()
 
 
 def test_every_sqlite_migration_has_a_postgresql_twin_with_the_same_number_and_name():
