@@ -8,7 +8,10 @@ safe: every notebook courselab executes, and every kernel the grader starts, is 
 ATTEMPTS times.
 """
 
+import asyncio
 import atexit
+import contextlib
+import signal
 
 from nbclient import NotebookClient
 
@@ -29,9 +32,19 @@ class SteadyClient(NotebookClient):
                 return await super().async_start_new_kernel_client()
             except RuntimeError:
                 if attempt == ATTEMPTS:
-                    # nbclient would shut down at exit the kernel it has already shut down
-                    atexit.unregister(self._cleanup_kernel)
+                    self._forget_setup()
                     raise
             # nbclient has shut that kernel down and let go of its manager: a new one
             self.km = self.create_kernel_manager()
             await self.async_start_new_kernel(**self.start_kwargs)
+
+    def _forget_setup(self):
+        """Undo what nbclient's setup did before the kernel failed, which nbclient undoes only
+        after a kernel has started: its exit hook (it would shut down a kernel already shut
+        down) and its SIGINT and SIGTERM handlers (Ctrl-C, and a KeyboardInterrupt raised in
+        this process, would do nothing from then on)."""
+        atexit.unregister(self._cleanup_kernel)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(RuntimeError, ValueError):  # no signals in this thread
+                loop.remove_signal_handler(signum)

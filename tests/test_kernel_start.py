@@ -4,6 +4,7 @@ The kernel is made to die the way it does under load: one of its ports is alread
 another process when it binds it ("Address already in use").
 """
 
+import signal
 import socket
 
 import nbformat
@@ -51,10 +52,13 @@ def test_a_notebook_whose_kernel_dies_as_it_starts_runs_on_a_new_kernel(taken_po
 
 def test_a_kernel_that_never_starts_is_an_error_after_the_last_attempt(taken_port, tmp_path):
     manager, made = on_taken_port(AsyncKernelManager, taken_port, dying=kernel_start.ATTEMPTS)
+    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(RuntimeError, match="died|respond"):
         kernel_start.SteadyClient(notebook(), kernel_name="python3", startup_timeout=30,
                                   kernel_manager_class=manager).execute()
     assert len(made) == kernel_start.ATTEMPTS
+    # Ctrl-C still works afterwards (nbclient left its own handler, which does nothing)
+    assert signal.getsignal(signal.SIGINT) is before is signal.default_int_handler
 
 
 def test_nbval_starts_a_notebooks_kernel_again_when_it_dies_as_it_starts(taken_port,
