@@ -236,6 +236,7 @@ def test_a_design_that_breaks_the_probe_itself_gets_a_one_line_verdict(student_d
 
 def test_a_design_whose_trigger_never_ends_can_be_interrupted(student_db):
     import _thread
+    import signal
     import threading
 
     endless = PREREQUISITES + """
@@ -243,6 +244,8 @@ def test_a_design_whose_trigger_never_ends_can_be_interrupted(student_db):
             SELECT COUNT(*) FROM (WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n)
                                   SELECT x FROM n);
         END;"""
+    # Fail, not hang, if something earlier in this process left SIGINT without Python's handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     path = student_db("010", endless)
     timer = threading.Timer(2, _thread.interrupt_main)  # Kernel > Interrupt, two seconds in
     timer.start()
