@@ -164,6 +164,7 @@ def _answers(server, url, token):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
@@ -173,7 +174,13 @@ def browser(tmp_path_factory):
                  "--no-first-run", f"--window-size={W},{H}",
                  f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    for attempt in range(1, 4):  # chromedriver's free port can be taken before it binds it
+        try:
+            driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+            break
+        except WebDriverException:
+            if attempt == 3:
+                raise
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": W, "height": H, "deviceScaleFactor": 1, "mobile": False})
     yield driver
