@@ -44,7 +44,7 @@ def record_notebook(path):
         records = Path(tmp) / "answers.jsonl"
         with _environment(exercises.RECORD_ENV, str(records)):
             SteadyClient(nb, timeout=600, kernel_name="python3",
-                           resources={"metadata": {"path": tmp}}).execute()
+                         resources={"metadata": {"path": tmp}}).execute()
         lines = records.read_text(encoding="utf-8").splitlines() if records.exists() else []
     return [dict(json.loads(line), notebook=path.name) for line in lines]
 

@@ -105,7 +105,7 @@ def execute(paths):
         print(f"executing {path.name}", flush=True)
         nb = nbformat.read(path, as_version=4)
         SteadyClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+                     resources={"metadata": {"path": str(path.parent)}}).execute()
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
         nbformat.write(_with_ids(nb), path)
