@@ -15,7 +15,13 @@ import signal
 
 from nbclient import NotebookClient
 
+from .errors import CourselabError
+
 ATTEMPTS = 3
+
+
+class KernelStartError(CourselabError):
+    """No kernel started in ATTEMPTS tries: the notebook was not run."""
 
 
 class SteadyClient(NotebookClient):
@@ -30,10 +36,11 @@ class SteadyClient(NotebookClient):
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await super().async_start_new_kernel_client()
-            except RuntimeError:
+            except RuntimeError as exc:
                 if attempt == ATTEMPTS:
                     self._forget_setup()
-                    raise
+                    raise KernelStartError(f"the kernel did not start ({ATTEMPTS} tries, the "
+                                           f"last: {exc}); its own error is above") from exc
             # nbclient has shut that kernel down and let go of its manager: a new one
             self.km = self.create_kernel_manager()
             await self.async_start_new_kernel(**self.start_kwargs)

@@ -13,6 +13,7 @@ from jupyter_client import AsyncKernelManager, KernelManager
 from nbval import kernel as nbval_kernel
 
 from courselab import kernel_start
+from courselab.cli import main
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_a_notebook_whose_kernel_dies_as_it_starts_runs_on_a_new_kernel(taken_po
 def test_a_kernel_that_never_starts_is_an_error_after_the_last_attempt(taken_port, tmp_path):
     manager, made = on_taken_port(AsyncKernelManager, taken_port, dying=kernel_start.ATTEMPTS)
     before = signal.getsignal(signal.SIGINT)
-    with pytest.raises(RuntimeError, match="died|respond"):
+    with pytest.raises(kernel_start.KernelStartError, match="did not start.*(died|respond)"):
         kernel_start.SteadyClient(notebook(), kernel_name="python3", startup_timeout=30,
                                   kernel_manager_class=manager).execute()
     assert len(made) == kernel_start.ATTEMPTS
@@ -71,3 +72,18 @@ def test_nbval_starts_a_notebooks_kernel_again_when_it_dies_as_it_starts(taken_p
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_make_notebooks_says_in_one_line_that_no_kernel_started(taken_port, monkeypatch,
+                                                                tmp_path, capsys):
+    manager, made = on_taken_port(AsyncKernelManager, taken_port, dying=kernel_start.ATTEMPTS)
+    monkeypatch.setattr(kernel_start.SteadyClient, "create_kernel_manager",
+                        lambda self: manager(kernel_name="python3"))
+    path = tmp_path / "03-Users.ipynb"
+    nbformat.write(notebook(), path)
+    before = path.read_bytes()
+    status = main(["notebooks", "execute", str(path)])
+    err = capsys.readouterr().err
+    assert status == 1 and len(made) == kernel_start.ATTEMPTS
+    assert err.startswith("courselab notebooks: the kernel did not start (3 tries")
+    assert "Traceback" not in err and path.read_bytes() == before  # left as it was
