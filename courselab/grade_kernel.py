@@ -105,13 +105,7 @@ class Kernel:
         """Start a kernel; one that dies or does not answer is started again, up to
         kernel_start.ATTEMPTS kernels: no student code has run yet, so the cause is not the
         notebook's (see kernel_start)."""
-        for attempt in range(1, kernel_start.ATTEMPTS + 1):
-            try:
-                return self._launch()
-            except RuntimeError:
-                self._stop()
-                if attempt == kernel_start.ATTEMPTS:
-                    raise
+        kernel_start.again(self._launch, self._stop)
 
     def _launch(self):
         self.launches += 1

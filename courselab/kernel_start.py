@@ -24,6 +24,18 @@ class KernelStartError(CourselabError):
     """No kernel started in ATTEMPTS tries: the notebook was not run."""
 
 
+def again(start, cleanup):
+    """Return start(), called up to ATTEMPTS times while it raises RuntimeError (its kernel
+    died or did not answer as it started), with cleanup() after each failure."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return start()
+        except RuntimeError:
+            cleanup()
+            if attempt == ATTEMPTS:
+                raise
+
+
 class SteadyClient(NotebookClient):
     """A NotebookClient whose kernel, if it dies or does not answer as it starts, is started
     again (up to ATTEMPTS kernels)."""

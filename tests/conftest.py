@@ -3,6 +3,7 @@
 import functools
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -32,18 +33,37 @@ def _start_nbval_kernels_steadily():
     start = nbval_kernel.start_new_kernel
 
     @functools.wraps(start)
-    def start_steadily(*args, **kwargs):
-        for attempt in range(1, kernel_start.ATTEMPTS + 1):
-            try:
-                return start(*args, **kwargs)
-            except RuntimeError:  # nbval has stopped that kernel already
-                if attempt == kernel_start.ATTEMPTS:
-                    raise
+    def start_steadily(*args, **kwargs):  # nbval stops a kernel that failed itself
+        return kernel_start.again(lambda: start(*args, **kwargs), cleanup=lambda: None)
 
     nbval_kernel.start_new_kernel = start_steadily
 
 
 _start_nbval_kernels_steadily()
+
+
+@pytest.fixture
+def taken_port():
+    """A loopback port another program holds: a kernel told to bind it dies as it starts."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        yield held.getsockname()[1]
+
+
+def on_taken_port(base, port, dying):
+    """(A kernel manager class whose first `dying` kernels are told to bind `port`, the list
+    of the managers it made)."""
+    made = []
+
+    class Manager(base):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if len(made) < dying:
+                self.cache_ports, self.shell_port = False, port
+            made.append(self)
+
+    return Manager, made
 
 
 @pytest.fixture(scope="session")

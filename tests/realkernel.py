@@ -38,18 +38,14 @@ class Kernel:
         startup.profile(ipython_dir)
         env = {**os.environ, "PYTHONPATH": str(REPO), "IPYTHONDIR": str(ipython_dir)}
         env.pop("MPLBACKEND", None)
-        for attempt in range(1, kernel_start.ATTEMPTS + 1):  # see courselab.kernel_start
-            self.manager = KernelManager(kernel_name="python3")  # this venv's ipykernel
-            self.manager.start_kernel(cwd=str(cwd), env=env)
-            self.client = self.manager.client()
-            self.client.start_channels()
-            try:
-                self.client.wait_for_ready(timeout=60)
-                return
-            except RuntimeError:
-                self.close()
-                if attempt == kernel_start.ATTEMPTS:
-                    raise
+        kernel_start.again(lambda: self._start(cwd, env), self.close)
+
+    def _start(self, cwd, env):
+        self.manager = KernelManager(kernel_name="python3")  # this venv's ipykernel
+        self.manager.start_kernel(cwd=str(cwd), env=env)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
 
     def run(self, code, cell_id=None, timeout=120):
         """Run one cell; return its outputs as dicts {kind, text | data | ename, evalue}."""

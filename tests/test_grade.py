@@ -10,7 +10,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from courselab import grade, grade_kernel, grade_report, kernel_start
 from courselab.cli import main
 from courselab.grade_bench import WRONG_SQL, answered, blank, solved, write
 
-from .conftest import REPO
+from .conftest import REPO, on_taken_port
 
 USERS, LESSONS, COURSES = "03-Users.ipynb", "05-Lessons.ipynb", "04-Courses-And-Sections.ipynb"
 TIMEOUT = 10
@@ -360,41 +359,24 @@ def test_graded_code_runs_with_a_clean_environment_and_limits(monkeypatch):
     assert not folder.exists()  # removed once graded
 
 
-def test_a_kernel_that_dies_before_answering_is_started_again(monkeypatch):
+def test_a_kernel_that_dies_before_answering_is_started_again(taken_port, monkeypatch):
     # The first kernel is told to bind a port another process holds (the race jupyter_client
     # leaves between choosing a free port and the kernel binding it): it dies at once.
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    launched = []
-
-    class FirstOnATakenPort(grade_kernel.AsyncKernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            if not launched:
-                self.cache_ports, self.shell_port = False, taken.getsockname()[1]
-            launched.append(self)
-
-    monkeypatch.setattr(grade_kernel, "AsyncKernelManager", FirstOnATakenPort)
-    with taken, grade_kernel.Kernel((60, 4000, 100), timeout=30) as kernel:
+    manager, made = on_taken_port(grade_kernel.AsyncKernelManager, taken_port, dying=1)
+    monkeypatch.setattr(grade_kernel, "AsyncKernelManager", manager)
+    with grade_kernel.Kernel((60, 4000, 100), timeout=30) as kernel:
         answered = kernel.run("print(6 * 7)")
-    assert len(launched) == 2 and kernel.restarts == 0
+    assert len(made) == 2 and kernel.restarts == 0
     assert answered.status == "ok" and answered.text == "42\n"
 
 
-def test_a_kernel_that_never_starts_is_the_notebooks_error_after_three_attempts(monkeypatch):
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-
-    class AlwaysOnATakenPort(grade_kernel.AsyncKernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.cache_ports, self.shell_port = False, taken.getsockname()[1]
-
-    monkeypatch.setattr(grade_kernel, "AsyncKernelManager", AlwaysOnATakenPort)
+def test_a_kernel_that_never_starts_is_the_notebooks_error_after_three_attempts(taken_port,
+                                                                                monkeypatch):
+    manager, _made = on_taken_port(grade_kernel.AsyncKernelManager, taken_port,
+                                   dying=kernel_start.ATTEMPTS)
+    monkeypatch.setattr(grade_kernel, "AsyncKernelManager", manager)
     kernel = grade_kernel.Kernel((60, 4000, 100), timeout=30)
-    with taken, pytest.raises(RuntimeError, match="died"), kernel:
+    with pytest.raises(RuntimeError, match="died"), kernel:
         pass
     assert kernel.launches == kernel_start.ATTEMPTS
     assert not kernel.folder.exists()  # removed though the kernel never started

@@ -5,7 +5,6 @@ another process when it binds it ("Address already in use").
 """
 
 import signal
-import socket
 
 import nbformat
 import pytest
@@ -15,27 +14,7 @@ from nbval import kernel as nbval_kernel
 from courselab import kernel_start
 from courselab.cli import main
 
-
-@pytest.fixture
-def taken_port():
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        yield held.getsockname()[1]
-
-
-def on_taken_port(base, port, dying):
-    """A kernel manager class whose first `dying` kernels are told to bind `port`."""
-    made = []
-
-    class Manager(base):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            if len(made) < dying:
-                self.cache_ports, self.shell_port = False, port
-            made.append(self)
-
-    return Manager, made
+from .conftest import on_taken_port
 
 
 def notebook():
