@@ -13,6 +13,7 @@ from . import postgres
 from .errors import CourselabError, FixtureError
 from .fixtures import _read_rows as read_rows  # SQLite's reader: the same lines, the same errors
 from .fixtures import refuse_header
+from .pg_checks import folds_words
 from .pg_checks import repair as repair  # the checks' entry points, where engines look for them
 from .pg_checks import run_checks as run_checks
 from .pg_checks import schema as schema
@@ -84,17 +85,24 @@ def _check_header(conn, path, table, header):
 
 # One tsquery: the words, each read by plainto_tsquery (never syntax), joined by AND; a word
 # with no lexeme for PostgreSQL's parser (an emoji) adds nothing. A scalar subquery, so the
-# planner can take it as a value for the GIN index, as it does a constant.
+# planner can take it as a value for the GIN index, as it does a constant. From 020 on, each
+# word is read through search_text() first, as the column reads the text (accents dropped).
 TYPED = ("(SELECT string_agg(q::text, ' & ')::tsquery FROM unnest(%(words)s::text[]) AS w, "
-         "plainto_tsquery('simple', w) AS q WHERE numnode(q) > 0)")
-SEARCH_SQL = f"""
+         "plainto_tsquery('simple', {word}) AS q WHERE numnode(q) > 0)")
+SEARCH_SQL = """
 SELECT id, title, difficulty, avg_rating, enrollment_count
 FROM courses
-WHERE search @@ {TYPED}
+WHERE search @@ {typed}
   AND is_published = 1
-ORDER BY ts_rank(search, {TYPED}) DESC, id
+ORDER BY ts_rank(search, {typed}) DESC, id
 LIMIT %(limit)s
 """
+
+
+def search_sql(conn):
+    """SEARCH_SQL for this database: typed words folded as its search column folds the text."""
+    typed = TYPED.format(word="search_text(w)" if folds_words(conn) else "w")
+    return SEARCH_SQL.format(typed=typed)
 
 
 def search_courses(conn, text, limit=20):
@@ -114,4 +122,6 @@ def search_courses(conn, text, limit=20):
         if not found:
             return []
         raise CourselabError("no search index in this database; migrate to 010 first")
-    return conn.execute(SEARCH_SQL, {"words": found, "limit": limit}).fetchall() if found else []
+    if not found:
+        return []
+    return conn.execute(search_sql(conn), {"words": found, "limit": limit}).fetchall()

@@ -155,7 +155,8 @@ def show_dialects(version, part=None):
     sources = []
     for directory in (migrate.MIGRATIONS_DIR, postgres.MIGRATIONS_DIR):
         migration = next(m for m in migrate.discover(directory) if m.version == version)
-        sources.append(_statements_with(migration.up.read_text(encoding="utf-8"), part))
+        sources.append(_statements_with(migration.up.read_text(encoding="utf-8"), part)
+                       or "-- nothing to change: only the version is recorded")
     cells = "".join(f'<td style="vertical-align:top;text-align:left"><pre>{html.escape(s)}'
                     "</pre></td>" for s in sources)
     display({"text/html": '<table><tr><th style="text-align:left">SQLite</th>'

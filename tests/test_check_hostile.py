@@ -10,10 +10,13 @@ import time
 
 import pytest
 
-from courselab import checks
+from courselab import checks, migrate
 
 from .test_check import db_path as db_path  # the fixture: the file of `db`
 from .test_check import last_line, no_traceback, raw
+
+HEAD = migrate.discover()[-1].version  # the newest migration
+NEXT = f"{int(HEAD) + 1:03d}"  # a version no file has
 
 
 def shell(path, sql):
@@ -71,13 +74,13 @@ def test_check_fails_when_no_version_is_recorded_but_the_tables_are_there(cli, d
     assert "schema_migrations records no version, yet the database holds" in result.stdout
     assert "restore schema_migrations from a backup" in result.stdout
     assert "course c-sql: enrollment_count is 99, expected 4" in result.stdout
-    assert "compared with the schema of version 019" in result.stdout
+    assert f"compared with the schema of version {HEAD}" in result.stdout
     assert "trigger enrollment_count_insert is missing" in result.stdout
 
 
 @pytest.mark.parametrize("records", [
     "DELETE FROM schema_migrations WHERE version = '005'",
-    "INSERT INTO schema_migrations (version, name) VALUES ('020', 'future')",
+    f"INSERT INTO schema_migrations (version, name) VALUES ('{NEXT}', 'future')",
 ], ids=["gap", "unknown"])
 def test_check_still_compares_the_schema_when_a_version_is_missing_or_unknown(cli, db_path,
                                                                              records):
@@ -87,7 +90,7 @@ def test_check_still_compares_the_schema_when_a_version_is_missing_or_unknown(cl
     assert result.returncode == 1 and no_traceback(result)
     assert "FAIL applied migrations match their files" in result.stdout
     assert "FAIL schema matches the applied migrations" in result.stdout
-    assert "compared with the schema of version 019, the highest recorded" in result.stdout
+    assert f"compared with the schema of version {HEAD}, the highest recorded" in result.stdout
     assert "trigger enrollment_count_insert is missing" in result.stdout
     assert "index idx_courses_catalog is missing" in result.stdout
     if "DELETE" in records:
@@ -96,15 +99,16 @@ def test_check_still_compares_the_schema_when_a_version_is_missing_or_unknown(cl
 
 @pytest.mark.parametrize("args", [(), ("--repair",)])
 def test_a_version_stored_as_a_blob_is_one_problem_not_a_traceback(cli, db_path, args):
-    shell(db_path, "UPDATE schema_migrations SET version = X'303139' WHERE version = '019'")
+    shell(db_path, f"UPDATE schema_migrations SET version = X'{HEAD.encode().hex()}' "
+                   f"WHERE version = '{HEAD}'")
     result = cli("check", "--db", db_path, *args)
     assert result.returncode == 1 and no_traceback(result), result.stderr
-    assert "version b'019' is stored as blob, not as text" in result.stdout
+    assert f"version b'{HEAD}' is stored as blob, not as text" in result.stdout
     assert "ok   schema matches the applied migrations" in result.stdout
     assert len(result.stderr.splitlines()) == 1
     status = cli("status", "--db", db_path)
     assert status.returncode == 0 and no_traceback(status), status.stderr
-    assert "missing  b'019'" in status.stdout and "pending  019" in status.stdout
+    assert f"missing  b'{HEAD}'" in status.stdout and f"pending  {HEAD}" in status.stdout
 
 
 def test_a_copy_that_is_not_valid_utf8_is_drift_that_repair_fixes(cli, db, db_path):

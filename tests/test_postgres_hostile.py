@@ -9,9 +9,12 @@ directory, a role without CREATEDB or a lost connection, search before 010, `loa
 import psycopg
 import pytest
 
-from courselab import pg_checks, pg_data, pg_scratch, postgres
+from courselab import migrate, pg_checks, pg_data, pg_scratch, postgres
 from courselab.errors import CourselabError, FixtureError, MigrationError
-from tests.test_postgres import _copy_migrations
+from tests.test_postgres import PG_MIGRATIONS, _copy_migrations
+
+LAST = migrate.discover(PG_MIGRATIONS)[-1]  # the newest migration
+NEXT = f"{int(LAST.version) + 1:03d}"  # a version no file has
 
 
 @pytest.fixture
@@ -51,10 +54,11 @@ def _add(directory, name, *lines):
                                     "WHERE version = '002';"])
 def test_a_migration_that_changes_another_versions_record_is_refused(loaded, tmp_path, change):
     directory = _copy_migrations(tmp_path)
-    _add(directory, "020_x.sql",
-         "INSERT INTO schema_migrations (version, name) VALUES ('020', 'x');", change)
+    _add(directory, f"{NEXT}_x.sql",
+         f"INSERT INTO schema_migrations (version, name) VALUES ('{NEXT}', 'x');", change)
     before = postgres.applied(loaded)
-    with pytest.raises(MigrationError, match=r"020_x.sql: also changes the row of version 00[12]"):
+    with pytest.raises(MigrationError,
+                       match=rf"{NEXT}_x.sql: also changes the row of version 00[12]"):
         postgres.migrate_up(loaded, directory)
     assert postgres.applied(loaded) == before
 
@@ -67,18 +71,18 @@ def test_a_migration_that_changes_another_versions_record_is_refused(loaded, tmp
                                     "ALTER TABLE progress DISABLE TRIGGER USER;"])
 def test_a_migration_cannot_turn_foreign_keys_off_for_the_files_after_it(loaded, tmp_path, switch):
     directory = _copy_migrations(tmp_path)
-    _add(directory, "020_x.sql", "CREATE TABLE first (id TEXT);", switch,
-         "INSERT INTO schema_migrations (version, name) VALUES ('020', 'x');")
-    with pytest.raises(MigrationError, match=r"020_x.sql:3: (sets session_replication_role|"
+    _add(directory, f"{NEXT}_x.sql", "CREATE TABLE first (id TEXT);", switch,
+         f"INSERT INTO schema_migrations (version, name) VALUES ('{NEXT}', 'x');")
+    with pytest.raises(MigrationError, match=rf"{NEXT}_x.sql:3: (sets session_replication_role|"
                                              r"disables trigger)"):
         postgres.migrate_up(loaded, directory)
     assert loaded.execute("SHOW session_replication_role").fetchone()[0] == "origin"
     assert loaded.execute("SELECT COUNT(*) FROM pg_trigger "
                           "WHERE tgenabled <> 'O'").fetchone()[0] == 0
-    _add(directory, "020_x.sql", "INSERT INTO enrollments (user_id, course_id) "
+    _add(directory, f"{NEXT}_x.sql", "INSERT INTO enrollments (user_id, course_id) "
          "VALUES ('u-ghost', 'c-ghost');",
-         "INSERT INTO schema_migrations (version, name) VALUES ('020', 'x');")
-    with pytest.raises(MigrationError, match=r"020_x.sql:2: .*foreign key"):
+         f"INSERT INTO schema_migrations (version, name) VALUES ('{NEXT}', 'x');")
+    with pytest.raises(MigrationError, match=rf"{NEXT}_x.sql:2: .*foreign key"):
         postgres.migrate_up(loaded, directory)
 
 
@@ -92,22 +96,22 @@ def test_status_shows_renamed_unverified_and_missing_as_on_sqlite(loaded, tmp_pa
     directory = _copy_migrations(tmp_path)
     for path in directory.glob("005_create_enrollments*"):
         path.rename(path.with_name(path.name.replace("enrollments", "enrollmentz")))
-    for path in directory.glob("019_*"):
+    for path in directory.glob(f"{LAST.version}_*"):
         path.unlink()
     loaded.execute("UPDATE schema_migrations SET checksum = NULL WHERE version = '002'")
     states = {m.version: state for m, state in postgres.status(loaded, directory)}
-    assert (states["001"], states["002"], states["005"], states["019"]) == (
+    assert (states["001"], states["002"], states["005"], states[LAST.version]) == (
         "applied", "unverified", "renamed", "missing")
 
 
 def test_check_names_an_applied_migration_whose_file_is_gone_and_runs_every_check(
         loaded, tmp_path):
     directory = _copy_migrations(tmp_path)
-    for path in directory.glob("019_*"):
+    for path in directory.glob(f"{LAST.version}_*"):
         path.unlink()
     results = {r.name: r.problems for r in pg_data.run_checks(loaded, directory)}
     assert results["applied migrations match their files"] == [
-        "version 019 (copy_user_name_to_enrollments) is applied but has no file; restore its "
+        f"version {LAST.version} ({LAST.name}) is applied but has no file; restore its "
         "file or roll back with the migrations that had it"]
     assert len(results) == 5 and results["counters equal their aggregates"] == []
     assert results["schema matches the applied migrations"] == []  # not compared: no file
