@@ -128,9 +128,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_N) tests
 
+# tests/conftest.py as a plugin: without tests/ on the command line pytest would not load it,
+# and with it nbval's kernel starts are retried (and the longest notebooks start first).
 nbval: $(STAMP)
 	$(say_nb_skip)
-	$(BIN)/python -m pytest -q $(PYTEST_N) $(NBVAL) notebooks $(NB_SKIP)
+	$(BIN)/python -m pytest -q -p tests.conftest $(PYTEST_N) $(NBVAL) notebooks $(NB_SKIP)
 
 notebooks: $(STAMP)
 	$(BIN)/courselab notebooks nav

@@ -4,7 +4,9 @@ The kernel is made to die the way it does under load: one of its ports is alread
 another process when it binds it ("Address already in use").
 """
 
+import shlex
 import signal
+import subprocess
 
 import nbformat
 import pytest
@@ -14,7 +16,7 @@ from nbval import kernel as nbval_kernel
 from courselab import kernel_start
 from courselab.cli import main
 
-from .conftest import on_taken_port
+from .conftest import REPO, on_taken_port
 
 
 def notebook():
@@ -51,6 +53,20 @@ def test_nbval_starts_a_notebooks_kernel_again_when_it_dies_as_it_starts(taken_p
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_make_nbval_run_alone_retries_kernel_starts_too():
+    """`make nbval` names no test file, so pytest would not load tests/conftest.py, whose
+    wrapper the test above checks: the Makefile loads it as a plugin."""
+    dry_run = subprocess.run(["make", "-n", "nbval"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.splitlines()[-1]
+    command = [arg for arg in shlex.split(dry_run) if arg != "-q"]
+    assert command[:5] == [".venv/bin/python", "-m", "pytest", "-p", "tests.conftest"]
+    shown = subprocess.run([*command, "--collect-only", "-q", "--trace-config", "-n", "0"],
+                           cwd=REPO, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stdout[-2000:] + shown.stderr[-2000:]
+    assert "tests/conftest.py" in shown.stdout
+    assert "03-Users.ipynb::Cell 0" in shown.stdout
 
 
 def test_make_notebooks_says_in_one_line_that_no_kernel_started(taken_port, monkeypatch,
