@@ -58,8 +58,9 @@ def test_nbval_starts_a_notebooks_kernel_again_when_it_dies_as_it_starts(taken_p
 def test_make_nbval_run_alone_retries_kernel_starts_too():
     """`make nbval` names no test file, so pytest would not load tests/conftest.py, whose
     wrapper the test above checks: the Makefile loads it as a plugin."""
-    dry_run = subprocess.run(["make", "-n", "nbval"], cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.splitlines()[-1]
+    printed = subprocess.run(["make", "--no-print-directory", "-n", "nbval"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout  # also in make
+    dry_run = next(line for line in printed.splitlines() if " -m pytest " in line)
     command = [arg for arg in shlex.split(dry_run) if arg != "-q"]
     assert command[:5] == [".venv/bin/python", "-m", "pytest", "-p", "tests.conftest"]
     shown = subprocess.run([*command, "--collect-only", "-q", "--trace-config", "-n", "0"],
