@@ -558,10 +558,6 @@ CREATE TRIGGER lessons_done_section_update AFTER UPDATE OF id, course_id ON sect
                       WHERE l.section_id IN (OLD.id, NEW.id));
 END;
 
-CREATE VIRTUAL TABLE courses_fts USING fts5(
-    title, description, content="courses", content_rowid=rowid
-);
-
 CREATE INDEX idx_enrollments_not_started
     ON enrollments(enrolled_at, user_id, course_id, course_title, user_name, lessons_done)
     WHERE lessons_done = 0;
@@ -579,3 +575,8 @@ END;
 CREATE TRIGGER users_name_to_enrollments AFTER UPDATE OF name ON users BEGIN
     UPDATE enrollments SET user_name = NEW.name WHERE user_id = NEW.id;
 END;
+
+CREATE VIRTUAL TABLE courses_fts USING fts5(
+    title, description, content="courses", content_rowid=rowid,
+    tokenize="unicode61 remove_diacritics 2"
+);

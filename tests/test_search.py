@@ -117,3 +117,21 @@ def test_the_index_018_declares_again_follows_every_change_to_courses(db):
     assert "c-sql" not in ids(search_courses(db, "fundamentals"))
     db.execute("DELETE FROM courses WHERE id = 'c-sql'")
     assert ids(search_courses(db, "quantum")) == []
+
+
+def test_020_folds_a_letter_with_two_accents_in_either_form_and_its_rollback_does_not(make_db):
+    from courselab import migrate
+
+    db = make_db(to="019")
+    for form in ("NFC", "NFD"):
+        add_course(db, f"c-{form}", unicodedata.normalize(form, "Việt Nam for travellers"))
+    assert ids(search_courses(db, "viet")) == ["c-NFD"]  # unicode61's default: NFD only
+    migrate.migrate(db, to="020")
+    assert 'tokenize="unicode61 remove_diacritics 2"' in db.execute(FTS_SQL).fetchone()[0]
+    assert sorted(ids(search_courses(db, "viet"))) == ["c-NFC", "c-NFD"]
+    assert sorted(ids(search_courses(db, "Việt"))) == ["c-NFC", "c-NFD"]
+    assert ids(search_courses(db, "sql")) == ["c-sql"]
+    assert [r.name for r in checks.run_checks(db) if not r.ok] == []
+    migrate.rollback(db, to="019")
+    assert ids(search_courses(db, "viet")) == ["c-NFD"]
+    assert [r.name for r in checks.run_checks(db) if not r.ok] == []

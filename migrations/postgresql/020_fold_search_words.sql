@@ -11,8 +11,9 @@
 --      again from it (a generated column's expression cannot be altered, so it is dropped
 --      and added; the GIN index goes and comes with it), and courselab's search reads each
 --      typed word through search_text() too. 010 is applied and may not be edited.
--- Difference left: a letter with two accents (Vietnamese) or a Greek accent is folded here
---      in both forms; unicode61 folds it only when the text was stored decomposed.
+-- SQLite's 020 makes unicode61 fold a letter with two accents (Vietnamese `ệ`) too.
+-- Difference left: a Greek accent is folded here in both forms; unicode61 folds only Latin
+--      letters, so only in text stored decomposed (the accent is then a character of its own).
 -- Requires: 010.
 BEGIN;
 
