@@ -21,7 +21,7 @@ import nbformat
 
 from . import ladder, resources
 from .errors import CourselabError, ExerciseError
-from .notebooks import NOTEBOOKS, series
+from .notebooks import NOTEBOOKS, numbered, series
 
 STUDENT = resources.student_dir()  # the repository's student/, or the one the wheel carries
 DATABASE = re.compile(r"^\d\d\.db(-wal|-shm|-journal)?$")
@@ -130,6 +130,34 @@ def write_student(source=NOTEBOOKS, target=STUDENT, prune=True, solutions=False)
                 path.unlink()
                 written.append(path.name)
     return written
+
+
+def refuse_student_target(source, target):
+    """Raise CourselabError unless `source` holds the series and `target` can take its student
+    edition: not a file, not the instructor edition, not a student's answered notebooks."""
+    numbered(source, "--notebooks")
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise CourselabError(f"--student {target} is a file: give the student edition's folder")
+    if target.resolve() == Path(source).resolve() or any(map(_has_solutions, series(target))):
+        raise CourselabError(f"--student {target} holds the instructor edition (cells tagged "
+                             "solution), which the student edition would empty: give another "
+                             "folder")
+    answered = [path.name for path in series(target) if _answered(path)]
+    if answered:
+        raise CourselabError(f"--student {target} holds a student's answers ({answered[0]}): "
+                             f"`courselab reset --dir {target}` gives a student clean "
+                             "notebooks, after asking")
+
+
+def _answered(path):
+    """True when an exercise cell of the notebook at `path` holds more than its placeholder."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - a notebook nbformat cannot read is not a student's work
+        return False
+    return any(cell.source != placeholder(cell.source) for cell in nb.cells
+               if "exercise" in _tags(cell))
 
 
 def _edition_files(source):

@@ -48,6 +48,8 @@ def cmd_html(args):
     from . import notebooks
 
     _in_a_checkout()
+    if args.notebooks:
+        notebooks.numbered(args.notebooks, "--notebooks")
     notebooks.export_html(args.outdir, args.notebooks or notebooks.NOTEBOOKS)
 
 
@@ -57,6 +59,7 @@ def cmd_student(args):
     _in_a_checkout()
     args.notebooks = args.notebooks or editions.NOTEBOOKS
     args.student = args.student or editions.STUDENT
+    editions.refuse_student_target(args.notebooks, args.student)
     if args.verify:
         stale = editions.stale_student(args.notebooks, args.student)
         if stale:
@@ -69,11 +72,12 @@ def cmd_student(args):
 
 
 def cmd_answers(args):
-    from . import answers, editions, exercises
+    from . import answers, editions, exercises, notebooks
 
     _in_a_checkout()
     args.notebooks = args.notebooks or editions.NOTEBOOKS
     args.answers = args.answers or exercises.ANSWERS_FILE
+    notebooks.numbered(args.notebooks, "--notebooks")
     if args.verify:
         answers.verify(args.notebooks, args.answers)
     else:

@@ -22,6 +22,32 @@ def series(directory=NOTEBOOKS):
     return sorted(p for p in Path(directory).glob("*.ipynb") if NAME.match(p.name))
 
 
+def read(path):
+    """The notebook at `path`; CourselabError in one line if it is missing, a folder, or not
+    a notebook that nbformat can read."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise CourselabError(f"{path}: no such notebook") from None
+    except IsADirectoryError:
+        raise CourselabError(f"{path} is a folder: give a notebook (.ipynb) file") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CourselabError(f"{path}: not a notebook nbformat can read ({reason[:120]})") from None
+
+
+def numbered(directory, option):
+    """The numbered notebooks of `directory`, given by the option `option`; CourselabError if
+    it is not a folder or holds none."""
+    if not Path(directory).is_dir():
+        raise CourselabError(f"{option} {directory}: no such folder")
+    paths = series(directory)
+    if not paths:
+        raise CourselabError(f"{option} {directory}: no numbered notebooks (NN-Title.ipynb) "
+                             "there: give the folder of the series")
+    return paths
+
+
 def title(path):
     """The text of the notebook's one `#` heading."""
     nb = nbformat.read(path, as_version=4)
@@ -99,11 +125,12 @@ def _with_ids(nb):
 
 
 def execute(paths):
+    """Run each notebook in place; every one is read first, so a bad path runs none."""
     from .kernel_start import SteadyClient
 
-    for path in paths:
+    notebooks = [(path, read(path)) for path in paths]
+    for path, nb in notebooks:
         print(f"executing {path.name}", flush=True)
-        nb = nbformat.read(path, as_version=4)
         SteadyClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                      resources={"metadata": {"path": str(path.parent)}}).execute()
         for cell in nb.cells:

@@ -17,7 +17,7 @@ import re
 import nbformat
 
 from .errors import StaleError
-from .notebooks import series
+from .notebooks import read, series
 
 BUDGET = 18   # lines of text that fit one slide on a 1280x720 projector at RISE's font size
 WIDTH = 90    # characters per line before a long line wraps
@@ -130,8 +130,8 @@ def update_slides(paths, verify=False):
     """
     paths = paths or series()
     stale = []
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
+    notebooks = [(path, read(path)) for path in paths]  # a bad path: one line, nothing written
+    for path, nb in notebooks:
         if with_slides(nb):
             stale.append(path.name)
             if not verify:
