@@ -12,6 +12,7 @@ import uuid
 from contextlib import contextmanager, suppress
 
 from .errors import CourselabError, DatabaseOpenError
+from .postgres import reason
 
 PREFIX = "courselab_scratch_"
 NAME = re.compile(rf"{PREFIX}(\d+)_[0-9a-f]{{8}}")
@@ -48,7 +49,7 @@ def scratch_database(conn):
             scratch = psycopg.connect(reach, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise DatabaseOpenError(f"cannot connect to the scratch database {name} "
-                                    f"({_reason(exc)})") from None
+                                    f"({reason(exc)})") from None
         with scratch:
             yield scratch
     finally:
@@ -70,7 +71,7 @@ def _drop(conn, home, name):
             again.execute(drop)
     except psycopg.Error as exc:
         raise CourselabError(f"the scratch database {name} is left on the server "
-                             f"({_reason(exc)}); drop it (DROP DATABASE {name}) or let a later "
+                             f"({reason(exc)}); drop it (DROP DATABASE {name}) or let a later "
                              "check drop it") from None
 
 
@@ -86,8 +87,3 @@ def _drop_stale(conn):
             # Without FORCE: one still in use, or another role's, stays (its check drops it).
             with suppress(psycopg.Error):
                 conn.execute(f"DROP DATABASE IF EXISTS {name}")
-
-
-def _reason(exc):
-    text = str(exc).strip()
-    return text.splitlines()[-1] if text else type(exc).__name__

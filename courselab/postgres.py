@@ -39,8 +39,14 @@ def connect(url):
     try:
         return psycopg.connect(str(url), autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DatabaseOpenError(f"{url}: cannot connect to PostgreSQL ({reason})") from None
+        raise DatabaseOpenError(f"{url}: cannot connect to PostgreSQL ({reason(exc)})") from None
+
+
+def reason(exc):
+    """libpq's message of a psycopg error as one line: the cause and its hint, both kept."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = "; ".join(lines).removeprefix("connection failed: ").replace("FATAL:  ", "")
+    return text or type(exc).__name__
 
 
 def verify(conn, migrations):

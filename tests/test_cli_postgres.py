@@ -37,8 +37,9 @@ def test_an_unreachable_server_is_one_line_not_a_traceback(cli):
     result = cli("status", "--db", "postgresql://nobody@127.0.0.1:1/none")
     assert result.returncode == 1
     assert result.stderr.startswith("courselab status: postgresql://nobody@127.0.0.1:1/none: "
-                                    "cannot connect to PostgreSQL")
-    assert result.stderr.count("\n") == 1
+                                    "cannot connect to PostgreSQL (connection to server at ")
+    assert "port 1 failed: Connection refused; Is the server running" in result.stderr
+    assert result.stderr.count("\n") == 1 and "\t" not in result.stderr
 
 
 def test_a_row_postgresql_refuses_fails_the_load_in_one_line_naming_the_file(
