@@ -36,16 +36,21 @@ def _cell(value):
 def _replacing(path, encoding, newline=None):
     """A text file that becomes `path` when the block ends without an error, in one rename."""
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    temporary = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with open(handle, "w", encoding=encoding, errors="backslashreplace",
                   newline=newline) as out:
             yield out
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
+    except OSError as exc:  # checked before grading; gone or full since
+        raise CourselabError(f"{path}: cannot write it ({exc.strerror}): free the disk or the "
+                             "folder and grade again") from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
 
 
 def _umask():
@@ -84,9 +89,6 @@ def output_paths(out, report=None):
         if not folder.is_dir():
             raise CourselabError(f"{name} {path}: {folder} is a file, not a folder: give a file "
                                  "name in a folder")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise CourselabError(f"{name} {path}: cannot write in {folder}: pick a folder you "
-                                 "can write to")
     seen = {}
     for name, path in (("--out", out), ("the summary (beside --out)", summary_path(out)),
                        ("--report", report)):
@@ -97,9 +99,21 @@ def output_paths(out, report=None):
             raise CourselabError(f"{name} {path} is the same file as {same}: {fix}"
                                  + (" (the report's default is --out with .html)"
                                     if default else ""))
-    for path in (out, report):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    for path, name in ((out, "--out"), (report, "--report")):
+        _writable(path, name)
     return out, summary_path(out), report
+
+
+def _writable(path, name):
+    """Create the folder of `path` and write a file in it, as the grader will after grading
+    (a permission, a read-only or special file system: /proc takes no new file, even root's)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise CourselabError(f"{name} {path}: cannot write in {path.parent} ({exc.strerror}): "
+                             "pick a folder you can write to") from None
 
 
 def write_csv(graded, out):

@@ -9,6 +9,7 @@ import copy
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -418,6 +419,25 @@ def one_student(tmp_path, monkeypatch):
     return tmp_path
 
 
+def test_an_output_folder_gone_while_grading_is_one_line_not_a_traceback(one_student, capsys,
+                                                                         monkeypatch):
+    from courselab import grade_class
+
+    grade_all = grade_class.grade
+
+    def grade_then_lose_the_folder(*args, **kwargs):
+        graded = grade_all(*args, **kwargs)
+        shutil.rmtree(one_student / "out")  # deleted, or its disk unmounted, meanwhile
+        return graded
+
+    monkeypatch.setattr(grade_class, "grade", grade_then_lose_the_folder)
+    status = main(["grade", "sub", "--out", "out/g.csv", "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 1 and len(err.splitlines()) == 1, err
+    assert err.startswith("courselab grade: out/g.csv: cannot write it (No such file or "
+                          "directory): free the disk or the folder and grade again")
+
+
 @pytest.mark.parametrize("options, expected", [
     (["--out", "g.html"], "--report g.html is the same file as --out: give --out a .csv name"),
     (["--out", "g.csv", "--report", "g.csv"], "--report g.csv is the same file as --out"),
@@ -426,6 +446,9 @@ def one_student(tmp_path, monkeypatch):
     (["--out", "adir"], "--out adir is a folder: give a file name such as adir/grades.csv"),
     (["--out", "g.csv", "--report", "adir"], "--report adir is a folder"),
     (["--out", "g.csv", "--report", "afile/r.html"], "--report afile/r.html: "),
+    # /proc takes no new file, even root's: the folder is tried with a file, not by its mode
+    (["--out", "/proc/g.csv"], "--out /proc/g.csv: cannot write in /proc ("),
+    (["--out", "g.csv", "--report", "/proc/r.html"], "--report /proc/r.html: cannot write in"),
 ])
 def test_output_paths_that_cannot_be_written_are_refused_before_grading(one_student, capsys,
                                                                         options, expected):
