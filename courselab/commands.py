@@ -6,6 +6,7 @@ these functions print their results and raise CourselabError for what a person m
 
 import os
 import sys
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -176,9 +177,42 @@ def _confirm(question):
         return False
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_to_rebuild(path):
+    """Raise CourselabError unless reset may delete `path` and build a database there: a
+    missing or empty file, or a SQLite database, in a folder (never a folder, nor a file
+    of another kind, which deleting would lose)."""
+    if path.is_dir():
+        raise CourselabError(f"--db {path} is a folder: give the database file, such as "
+                             f"{path / 'courselab.db'}")
+    parent = next(p for p in path.absolute().parents if p.exists())
+    if not parent.is_dir():
+        raise CourselabError(f"--db {path}: {parent} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=parent):  # the database is built there after the reset
+            pass
+    except OSError as exc:
+        raise CourselabError(f"--db {path}: cannot write in {parent} ({exc.strerror}): pick a "
+                             "folder you can write to") from None
+    try:
+        with open(path, "rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CourselabError(f"--db {path}: cannot read it ({exc.strerror})") from None
+    if head and head != SQLITE_HEADER:
+        raise CourselabError(f"--db {path} is not a SQLite database, and reset would delete it: "
+                             "give the workbook's database (build/courselab.db)")
+
+
 def cmd_reset(args):
     from . import editions  # imports nbformat: only this command needs it
 
+    if args.db:
+        _refuse_to_rebuild(args.db)
     replace, databases = editions.reset_plan(args.dir, args.notebooks)
     edited = [name for name in replace if name.endswith(".ipynb") and (args.dir / name).exists()]
     steps = [f"write {len(replace)} clean file(s) of the student edition into {args.dir}/"

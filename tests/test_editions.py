@@ -280,6 +280,23 @@ def test_reset_refuses_a_file_and_the_instructor_notebooks_in_one_line(classroom
     assert {p: p.read_bytes() for p in classroom.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.parametrize("db, says", [
+    ("notes.txt", "--db notes.txt is not a SQLite database, and reset would delete it"),
+    ("notebooks", "--db notebooks is a folder: give the database file"),
+    ("notes.txt/course.db", "--db notes.txt/course.db: "),
+    ("/proc/course.db", "--db /proc/course.db: cannot write in /proc"),
+])
+def test_reset_refuses_a_db_it_must_not_delete_or_cannot_build_before_any_change(classroom,
+                                                                                reset, db, says):
+    (classroom / "notes.txt").write_text("mine")
+    before = {p: p.read_bytes() for p in classroom.rglob("*") if p.is_file()}
+    result = reset(classroom, "--db", db, "--yes")
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"courselab reset: {says}"), line
+    assert {p: p.read_bytes() for p in classroom.rglob("*") if p.is_file()} == before
+
+
 def test_a_notebook_reset_cannot_replace_is_named_and_the_databases_are_kept(classroom, reset):
     notebook = classroom / "work" / "90-Sample.ipynb"
     notebook.unlink()
