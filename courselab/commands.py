@@ -4,9 +4,7 @@ The command line (cli.py) parses the arguments and turns a CourselabError into o
 these functions print their results and raise CourselabError for what a person must fix.
 """
 
-import os
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 from . import bench, dashboard, engines, fixtures, migrate
 from .db import connect
 from .errors import CourselabError
+from .outputs import writable_folder
 
 
 def _open(args, **options):
@@ -117,14 +116,7 @@ def _bench_out(out):
     if out.is_dir():
         raise CourselabError(f"--out {out}: a folder, not a file; give a file name, such as "
                              f"{out / 'bench.md'}")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CourselabError(f"--out {out}: cannot create the folder {out.parent} "
-                             f"({exc.strerror}); give a file in a folder you can write") from None
-    if not os.access(out.parent, os.W_OK):
-        raise CourselabError(f"--out {out}: the folder {out.parent} is not writable; "
-                             "give a file in a folder you can write")
+    writable_folder(out, "--out")  # the report, and the bench's work folder beside it
     if out.exists():
         try:  # open it as the report will (access() says yes to root, whatever the file is)
             with open(out, "a", encoding="utf-8"):
@@ -187,15 +179,7 @@ def _refuse_to_rebuild(path):
     if path.is_dir():
         raise CourselabError(f"--db {path} is a folder: give the database file, such as "
                              f"{path / 'courselab.db'}")
-    parent = next(p for p in path.absolute().parents if p.exists())
-    if not parent.is_dir():
-        raise CourselabError(f"--db {path}: {parent} is a file, not a folder")
-    try:
-        with tempfile.TemporaryFile(dir=parent):  # the database is built there after the reset
-            pass
-    except OSError as exc:
-        raise CourselabError(f"--db {path}: cannot write in {parent} ({exc.strerror}): pick a "
-                             "folder you can write to") from None
+    writable_folder(path, "--db", create=False)  # built there once the person says yes
     try:
         with open(path, "rb") as file:
             head = file.read(len(SQLITE_HEADER))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .errors import CourselabError
 from .grade import VERDICTS, exercise_order
+from .outputs import writable_folder
 
 COLUMNS = ("student", "notebook", "exercise", "verdict", "detail")
 ENCODING = "utf-8-sig"
@@ -100,20 +101,8 @@ def output_paths(out, report=None):
                                  + (" (the report's default is --out with .html)"
                                     if default else ""))
     for path, name in ((out, "--out"), (report, "--report")):
-        _writable(path, name)
+        writable_folder(path, name)
     return out, summary_path(out), report
-
-
-def _writable(path, name):
-    """Create the folder of `path` and write a file in it, as the grader will after grading
-    (a permission, a read-only or special file system: /proc takes no new file, even root's)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as exc:
-        raise CourselabError(f"{name} {path}: cannot write in {path.parent} ({exc.strerror}): "
-                             "pick a folder you can write to") from None
 
 
 def write_csv(graded, out):

@@ -188,7 +188,8 @@ def test_cli_bench_writes_the_report(quick_bench, tmp_path, capsys):
 
 @pytest.mark.parametrize("out, reason", [
     (".", "a folder, not a file; give a file name, such as"),
-    ("file/bench.md", "cannot create the folder"),
+    ("file/bench.md", "{tmp}/file is a file, not a folder"),
+    ("/proc/bench.md", "cannot write in /proc ("),  # no new file there, even root's
 ])
 def test_cli_bench_refuses_an_out_it_cannot_write_before_measuring(out, reason, tmp_path,
                                                                    monkeypatch, capsys):
@@ -197,7 +198,7 @@ def test_cli_bench_refuses_an_out_it_cannot_write_before_measuring(out, reason, 
     out = tmp_path / out
     assert main(["bench", "--scale", "class", "--out", str(out)]) == 1
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"courselab bench: --out {out}: {reason}")
+    assert line.startswith(f"courselab bench: --out {out}: {reason.format(tmp=tmp_path)}")
 
 
 def test_cli_bench_refuses_an_existing_out_it_cannot_write_before_measuring(tmp_path,
