@@ -9,6 +9,7 @@ import argparse
 import os
 import sqlite3
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from . import commands as run
@@ -70,6 +71,8 @@ def build_parser():
     """The parser of every command; each sets `func`, the function that runs it."""
     parser = Parser(
         prog="courselab", description="Build, check and query the courselab SQLite database.")
+    parser.add_argument("--version", action="version", version=f"courselab "
+                        f"{version('courselab')} (SQLite {sqlite3.sqlite_version})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, func, help_text, example, db=True):

@@ -29,6 +29,17 @@ def test_every_command_has_help_with_an_example(command, capsys):
     assert "example: courselab " + " ".join(command) in capsys.readouterr().out
 
 
+def test_version_names_the_package_and_the_sqlite_it_runs_on(capsys):
+    import sqlite3
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == (
+        f"courselab {version('courselab')} (SQLite {sqlite3.sqlite_version})\n")
+
+
 def test_migrate_load_status_check_and_search_work_end_to_end(cli, tmp_path):
     db = tmp_path / "c.db"
     assert cli("migrate", "--db", db).returncode == 0
