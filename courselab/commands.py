@@ -69,6 +69,10 @@ def cmd_check(args):
         for change in engine.repair(conn, args.migrations) or ["nothing to repair"]:
             print(f"repair: {change}")
     results = engine.run_checks(conn, args.migrations)
+    if all(result.ok for result in results) and not engine.version(conn):
+        raise CourselabError(f"{engines.shown(args.db)}: no migration applied and none of "
+                             "courselab's tables, so nothing to check: run `courselab migrate` "
+                             "first")
     for result in results:
         print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}")
         for problem in result.problems:

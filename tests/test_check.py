@@ -35,6 +35,19 @@ def test_check_passes_on_the_fixtures_and_lists_each_invariant(cli, db_path):
     assert len(lines) == 6 and all(line.startswith("ok ") for line in lines), lines
 
 
+@pytest.mark.parametrize("make", [lambda path: path.write_bytes(b""),
+                                  lambda path: sqlite3.connect(path).execute("CREATE TABLE t (x)")],
+                         ids=["empty-file", "another-programs-database"])
+def test_check_of_a_database_courselab_never_migrated_says_so_instead_of_ok(cli, tmp_path, make):
+    path = tmp_path / "other.db"
+    make(path)
+    result = cli("check", "--db", path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"courselab check: {path}: no migration applied and none of "
+                             "courselab's tables, so nothing to check: run `courselab migrate` "
+                             "first\n")
+
+
 @pytest.mark.parametrize("counter", COUNTERS)
 def test_check_names_the_course_the_counter_and_expected_versus_found(cli, db, db_path, counter):
     (expected,) = db.execute(COUNTERS[counter], ("c-design",)).fetchone()

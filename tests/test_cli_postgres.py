@@ -55,6 +55,13 @@ def test_a_row_postgresql_refuses_fails_the_load_in_one_line_naming_the_file(
     assert cli("search", "--db", pg_url, "x").returncode == 0  # nothing half-loaded broke it
 
 
+def test_check_of_an_empty_database_says_there_is_nothing_to_check_as_on_sqlite(cli, pg_url):
+    result = cli("check", "--db", pg_url)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.endswith(": no migration applied and none of courselab's tables, so "
+                                  "nothing to check: run `courselab migrate` first\n")
+
+
 def test_before_010_search_and_a_rollback_upwards_are_refused_in_one_line_as_on_sqlite(
         cli, pg_url):
     assert cli("migrate", "--db", pg_url, "--to", "005").returncode == 0
