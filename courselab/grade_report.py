@@ -46,8 +46,8 @@ def _replacing(path, encoding, newline=None):
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except OSError as exc:  # checked before grading; gone or full since
-        raise CourselabError(f"{path}: cannot write it ({exc.strerror}): free the disk or the "
-                             "folder and grade again") from None
+        raise CourselabError(f"{path}: cannot write it ({exc.strerror or exc}): free the disk "
+                             "or the folder and grade again") from None
     finally:
         if temporary:
             with contextlib.suppress(FileNotFoundError):

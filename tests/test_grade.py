@@ -21,6 +21,7 @@ from bs4 import BeautifulSoup
 
 from courselab import grade, grade_kernel, grade_report, kernel_start
 from courselab.cli import main
+from courselab.errors import CourselabError
 from courselab.grade_bench import WRONG_SQL, answered, blank, solved, write
 
 from .conftest import REPO, on_taken_port
@@ -480,7 +481,7 @@ def test_a_failed_write_leaves_the_previous_grades_whole(tmp_path):
             raise OSError("disk full")
 
     rows = [grade.Row("ada", USERS, "03.1", "right"), grade.Row(Unwritable(), USERS, "03.2", "")]
-    with pytest.raises(OSError):
+    with pytest.raises(CourselabError, match=r"g.csv: cannot write it \(disk full\): free the "):
         grade_report.write_csv(grade.Graded(rows=rows), out)
     assert out.read_text(encoding="utf-8") == "the previous grades\n"
     assert [p.name for p in tmp_path.iterdir()] == ["g.csv"]
