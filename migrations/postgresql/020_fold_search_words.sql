@@ -14,7 +14,7 @@
 -- SQLite's 020 makes unicode61 fold a letter with two accents (Vietnamese `ệ`) too.
 -- Difference left: a Greek accent is folded here in both forms; unicode61 folds only Latin
 --      letters, so only in text stored decomposed (the accent is then a character of its own).
--- Requires: 010.
+-- Requires: 010, and PostgreSQL 13 or later (normalize(); 010's generated column needs 12).
 BEGIN;
 
 CREATE FUNCTION search_text(t TEXT) RETURNS TEXT
