@@ -9,7 +9,7 @@ import argparse
 import os
 import sqlite3
 import sys
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import commands as run
@@ -67,12 +67,20 @@ def add_command(parent, name, func, help_text, example):
     return sub
 
 
+def _version():
+    """The installed package's version; a source folder run with PYTHONPATH has none."""
+    try:
+        return version("courselab")
+    except PackageNotFoundError:
+        return "(not installed: run from its source folder)"
+
+
 def build_parser():
     """The parser of every command; each sets `func`, the function that runs it."""
     parser = Parser(
         prog="courselab", description="Build, check and query the courselab SQLite database.")
-    parser.add_argument("--version", action="version", version=f"courselab "
-                        f"{version('courselab')} (SQLite {sqlite3.sqlite_version})")
+    parser.add_argument("--version", action="version",
+                        version=f"courselab {_version()} (SQLite {sqlite3.sqlite_version})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, func, help_text, example, db=True):

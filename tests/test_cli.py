@@ -40,6 +40,24 @@ def test_version_names_the_package_and_the_sqlite_it_runs_on(capsys):
         f"courselab {version('courselab')} (SQLite {sqlite3.sqlite_version})\n")
 
 
+def test_version_from_a_source_folder_without_the_package_installed(monkeypatch, capsys):
+    """As in a clone run with PYTHONPATH, where no package metadata is found: every command
+    still runs, and --version says where it runs from."""
+    from importlib.metadata import PackageNotFoundError
+
+    from courselab import cli
+
+    def not_installed(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(cli, "version", not_installed)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith(
+        "courselab (not installed: run from its source folder) (SQLite ")
+    assert main(["schema"]) == 0
+
+
 def test_migrate_load_status_check_and_search_work_end_to_end(cli, tmp_path):
     db = tmp_path / "c.db"
     assert cli("migrate", "--db", db).returncode == 0
