@@ -69,7 +69,8 @@ def cmd_check(args):
         for change in engine.repair(conn, args.migrations) or ["nothing to repair"]:
             print(f"repair: {change}")
     results = engine.run_checks(conn, args.migrations)
-    if all(result.ok for result in results) and not engine.version(conn):
+    # Never migrated (an empty file, another program's database): checking found nothing.
+    if all(result.ok for result in results) and not engine.keeps_versions(conn):
         raise CourselabError(f"{engines.shown(args.db)}: no migration applied and none of "
                              "courselab's tables, so nothing to check: run `courselab migrate` "
                              "first")

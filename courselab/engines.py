@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from . import checks, fixtures, generate, migrate, pg_data, pg_generate, postgres
-from .db import connect
+from .db import connect, exists
 from .errors import CourselabError
 from .search import search_courses
 
@@ -38,6 +38,7 @@ class Engine:
     repair: Callable     # repair(conn, directory) -> [what changed]
     search: Callable     # search(conn, text, limit) -> rows (id, title, ...)
     generate: Callable   # generate(conn, scale, seed, progress) -> {table: rows}
+    keeps_versions: Callable  # keeps_versions(conn) -> has a schema_migrations table
 
 
 def _open_postgres(db, create=False, readonly=False):
@@ -57,6 +58,7 @@ SQLITE = Engine(
     repair=checks.repair,
     search=search_courses,
     generate=generate.generate,
+    keeps_versions=lambda conn: exists(conn, "schema_migrations"),
 )
 
 POSTGRESQL = Engine(
@@ -73,6 +75,8 @@ POSTGRESQL = Engine(
     search=pg_data.search_courses,
     generate=lambda conn, scale, seed, progress=False: pg_generate.generate_into(
         conn, scale, seed),
+    keeps_versions=lambda conn: conn.execute(
+        "SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0],
 )
 
 

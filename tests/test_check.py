@@ -48,6 +48,15 @@ def test_check_of_a_database_courselab_never_migrated_says_so_instead_of_ok(cli,
                              "first\n")
 
 
+def test_check_of_a_database_rolled_back_to_0_passes_it_is_still_courselabs(cli, tmp_path):
+    path = tmp_path / "back.db"
+    assert cli("migrate", "--db", path).returncode == 0
+    assert cli("rollback", "--db", path, "--to", "0").returncode == 0
+    result = cli("check", "--db", path)
+    assert result.returncode == 0, result.stderr
+    assert all(line.startswith("ok ") for line in result.stdout.splitlines())
+
+
 @pytest.mark.parametrize("counter", COUNTERS)
 def test_check_names_the_course_the_counter_and_expected_versus_found(cli, db, db_path, counter):
     (expected,) = db.execute(COUNTERS[counter], ("c-design",)).fetchone()
