@@ -86,10 +86,7 @@ def output_paths(out, report=None):
         if path.is_dir():
             raise CourselabError(f"{name} {path} is a folder: give a file name such as "
                                  f"{path / example}")
-        folder = next(p for p in path.absolute().parents if p.exists())
-        if not folder.is_dir():
-            raise CourselabError(f"{name} {path}: {folder} is a file, not a folder: give a file "
-                                 "name in a folder")
+        writable_folder(path, name, create=False)  # a file in the way, or no right to write
     seen = {}
     for name, path in (("--out", out), ("the summary (beside --out)", summary_path(out)),
                        ("--report", report)):
@@ -101,7 +98,7 @@ def output_paths(out, report=None):
                                  + (" (the report's default is --out with .html)"
                                     if default else ""))
     for path, name in ((out, "--out"), (report, "--report")):
-        writable_folder(path, name)
+        writable_folder(path, name)  # now its folder is made
     return out, summary_path(out), report
 
 
