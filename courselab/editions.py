@@ -139,25 +139,19 @@ def refuse_student_target(source, target):
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise CourselabError(f"--student {target} is a file: give the student edition's folder")
-    if target.resolve() == Path(source).resolve() or any(map(_has_solutions, series(target))):
+    notebooks = {path.name: _cells(path) for path in series(target)}  # each read once
+    if target.resolve() == Path(source).resolve() or any(
+            "solution" in _tags(cell) for cells in notebooks.values() for cell in cells):
         raise CourselabError(f"--student {target} holds the instructor edition (cells tagged "
                              "solution), which the student edition would empty: give another "
                              "folder")
-    answered = [path.name for path in series(target) if _answered(path)]
+    answered = [name for name, cells in notebooks.items()
+                if any(cell.source != placeholder(cell.source)
+                       for cell in cells if "exercise" in _tags(cell))]
     if answered:
         raise CourselabError(f"--student {target} holds a student's answers ({answered[0]}): "
                              f"`courselab reset --dir {target}` gives a student clean "
                              "notebooks, after asking")
-
-
-def _answered(path):
-    """True when an exercise cell of the notebook at `path` holds more than its placeholder."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001 - a notebook nbformat cannot read is not a student's work
-        return False
-    return any(cell.source != placeholder(cell.source) for cell in nb.cells
-               if "exercise" in _tags(cell))
 
 
 def _edition_files(source):
@@ -241,11 +235,15 @@ def _handed_out():
 
 
 def _has_solutions(path):
+    return any("solution" in _tags(cell) for cell in _cells(path))
+
+
+def _cells(path):
+    """The cells of the notebook at `path`; none if nbformat cannot read it."""
     try:
-        nb = nbformat.read(path, as_version=4)
+        return nbformat.read(path, as_version=4).cells
     except Exception:  # noqa: BLE001 - a student's broken notebook is reset, not judged
-        return False
-    return any("solution" in cell.metadata.get("tags", []) for cell in nb.cells)
+        return []
 
 
 def reset(folder, replace, databases):
